@@ -1,0 +1,1 @@
+"""The cost domain: store, ingestion, query grammar and engine. Knows nothing of Slack."""

@@ -1,0 +1,400 @@
+"""The `/cost` grammar, shared by Slack and the terminal.
+
+    cost [FILTER ...] [by DIM] [PERIOD] [untagged [KEY ...]] [top N] [measure M] [share]
+
+FILTER is ``DIM VALUE`` where DIM is a column (service, account, region …) or
+any tag key in the store (team, project …); values with spaces go in quotes.
+PERIOD is today, yesterday, last 7d, last 30d, mtd (default), last month,
+2024-09 or 2024-09-01..2024-09-15. Anything not understood raises
+:class:`QueryParseError` with a reason and "did you mean" suggestions drawn
+from the keys and values that exist in the store.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import shlex
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from bot.costs.model import MEASURES, CostQuery, PeriodSpec
+from bot.errors import CostbotError
+
+# dimension words users type -> canonical dimension
+DIMENSION_WORDS: dict[str, str] = {
+    "service": "service",
+    "services": "service",
+    "account": "account",
+    "accounts": "account",
+    "subaccount": "account",
+    "provider": "provider",
+    "region": "region",
+    "regions": "region",
+    "resource": "resource",
+    "resources": "resource",
+    "type": "resource_type",
+    "resource_type": "resource_type",
+    "instance_type": "resource_type",
+    "sku": "sku",
+    "usage_type": "sku",
+    "category": "service_category",
+    "service_category": "service_category",
+    "charge": "charge_category",
+    "charge_category": "charge_category",
+    "pricing": "pricing_category",
+    "pricing_category": "pricing_category",
+    "billing_account": "billing_account",
+    "payer": "billing_account",
+    "currency": "currency",
+}
+MEASURE_WORDS = {
+    "billed": "billed",
+    "unblended": "billed",
+    "invoiced": "billed",
+    "effective": "effective",
+    "amortized": "effective",
+    "amortised": "effective",
+    "list": "list",
+    "ondemand": "list",
+    "on-demand": "list",
+}
+KEYWORDS = ("help", "by", "untagged", "last", "today", "yesterday", "mtd", "top", "measure",
+            "share", "tag", "this")
+MAX_TOP = 50
+EXAMPLES = (
+    "team ai-research",
+    "project llm-training last 30d",
+    "by team",
+    "by service last month",
+    "team ai-research by service",
+    "untagged",
+    "service AmazonEC2 by resource last 7d",
+    "2024-09-01..2024-09-15 by account",
+)
+
+_LAST_RE = re.compile(r"^(\d{1,4})\s*(d|day|days|w|week|weeks|m|month|months)?$")
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+_RANGE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
+_DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class QueryParseError(CostbotError):
+    """The words could not be read as a cost question."""
+
+    def __init__(self, reason: str, suggestions: Sequence[str] = ()) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.suggestions = list(suggestions)
+
+    def __str__(self) -> str:
+        if self.suggestions:
+            return f"{self.reason} Did you mean: {', '.join(self.suggestions)}?"
+        return self.reason
+
+
+@dataclass(frozen=True)
+class HelpRequest:
+    """The user asked for help (``help`` or nothing at all)."""
+
+
+@dataclass
+class Vocabulary:
+    """What exists in the store, for validation and "did you mean".
+
+    ``tag_values`` maps canonical tag keys to their values; ``dimension_values``
+    maps dimensions (service, account, region …) to their values, where a value
+    may have several spellings (a service's name and its code) resolving to one.
+    """
+
+    tag_values: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    dimension_values: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    tag_aliases: Mapping[str, str] = field(default_factory=dict)
+
+    def dimension_of(self, word: str) -> str | None:
+        """Return the dimension or tag key a word names, if any."""
+        low = word.lower()
+        if low in DIMENSION_WORDS:
+            return DIMENSION_WORDS[low]
+        low = self.tag_aliases.get(low, low)
+        for prefix in ("user:", "tag:"):
+            low = low.removeprefix(prefix)
+        if low in self.tag_values:
+            return low
+        return None
+
+    def known_words(self) -> list[str]:
+        """Every dimension word and tag key, for suggestions."""
+        return sorted(set(DIMENSION_WORDS) | set(self.tag_values) | set(KEYWORDS))
+
+    def values_of(self, dim: str) -> Sequence[str]:
+        """Return the known values of a dimension or tag key."""
+        if dim in self.tag_values:
+            return self.tag_values[dim]
+        return self.dimension_values.get(dim, ())
+
+
+def suggest(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """Return close matches for a word (case-insensitive), closest first."""
+    pool = {c.lower(): c for c in candidates if c}
+    found = difflib.get_close_matches(word.lower(), list(pool), n=n, cutoff=0.6)
+    if not found:
+        found = [k for k in pool if word.lower() in k or (len(k) > 3 and k in word.lower())][:n]
+    return [pool[f] for f in found]
+
+
+def tokenize(text: str) -> list[str]:
+    """Split on spaces, honouring quotes (straight or Slack's curly quotes)."""
+    text = text.replace("\u201c", '"').replace("\u201d", '"').replace("\u2018", "'")
+    text = text.replace("\u2019", "'").replace("\u00a0", " ")
+    try:
+        return shlex.split(text)
+    except ValueError as exc:
+        raise QueryParseError(f"unbalanced quotes in {text.strip()!r}.") from exc
+
+
+def parse(text: str, vocab: Vocabulary, *, default_measure: str = "effective") -> CostQuery | HelpRequest:
+    """Parse the words after ``/cost`` (or ``costbot cost``) into a query."""
+    words = tokenize(text)
+    if not words or (len(words) == 1 and words[0].lower() in ("help", "?", "-h", "--help")):
+        return HelpRequest()
+    p = _Parser(words, vocab)
+    return p.run(default_measure)
+
+
+class _Parser:
+    def __init__(self, words: list[str], vocab: Vocabulary) -> None:
+        self.words = words
+        self.i = 0
+        self.vocab = vocab
+        self.filters: list[tuple[str, str]] = []
+        self.group_by: str | None = None
+        self.period: PeriodSpec | None = None
+        self.untagged: tuple[str, ...] | None = None
+        self.top = 10
+        self.measure: str | None = None
+        self.share = False
+
+    def peek(self) -> str | None:
+        return self.words[self.i] if self.i < len(self.words) else None
+
+    def take(self, what: str) -> str:
+        word = self.peek()
+        if word is None:
+            raise QueryParseError(f"expected {what} at the end.")
+        self.i += 1
+        return word
+
+    def run(self, default_measure: str) -> CostQuery:
+        while (word := self.peek()) is not None:
+            low = word.lower()
+            if low == "help":
+                raise QueryParseError("`help` goes on its own: try `/cost help`.")
+            if low == "by":
+                self.i += 1
+                self._group()
+            elif low == "untagged":
+                self.i += 1
+                self._untagged()
+            elif low == "top":
+                self.i += 1
+                self._top()
+            elif low == "measure":
+                self.i += 1
+                self._measure(self.take("billed, effective or list after `measure`"))
+            elif low in MEASURE_WORDS and self.measure is None and self._is_standalone_measure(low):
+                self.i += 1
+                self._measure(low)
+            elif low == "share":
+                self.i += 1
+                self.share = True
+            elif low == "tag":
+                self.i += 1
+                key = self.take("a tag key after `tag`")
+                self._filter(key.lower(), self.take(f"a value after `tag {key}`"), explicit_tag=True)
+            elif (period := self._period()) is not None:
+                self._set_period(period)
+            else:
+                self.i += 1
+                dim = self.vocab.dimension_of(word)
+                if dim is None:
+                    raise QueryParseError(
+                        f"I don't know `{word}`: it is neither a word of the grammar nor a tag key "
+                        "in the bill.",
+                        suggest(word, self.vocab.known_words()),
+                    )
+                value = self.peek()
+                if value is None or value.lower() in ("by", "untagged", "top", "measure", "share"):
+                    raise QueryParseError(
+                        f"`{word}` needs a value, e.g. `{word} "
+                        f"{(self.vocab.values_of(dim) or ['VALUE'])[0]}`.",
+                    )
+                self.i += 1
+                self._filter(dim, value)
+        return CostQuery(
+            filters=tuple(self.filters),
+            group_by=self.group_by,
+            period=self.period or PeriodSpec("mtd"),
+            measure=self.measure or default_measure,
+            untagged=self.untagged,
+            top=self.top,
+            share=self.share,
+        )
+
+    def _is_standalone_measure(self, low: str) -> bool:
+        # `list` or `billed` alone is a measure; as a tag key it would be followed by a value.
+        return self.vocab.dimension_of(low) is None
+
+    def _measure(self, word: str) -> None:
+        m = MEASURE_WORDS.get(word.lower())
+        if m is None:
+            raise QueryParseError(
+                f"unknown measure `{word}`; use one of {', '.join(MEASURES)}.",
+                suggest(word, MEASURE_WORDS),
+            )
+        self.measure = m
+
+    def _group(self) -> None:
+        word = self.take("a dimension after `by` (e.g. `by team`, `by service`)")
+        dim = self.vocab.dimension_of(word)
+        if dim is None:
+            raise QueryParseError(
+                f"cannot group by `{word}`: not a dimension or a tag key in the bill.",
+                suggest(word, [*DIMENSION_WORDS, *self.vocab.tag_values]),
+            )
+        if self.group_by is not None:
+            raise QueryParseError("only one `by` per question.")
+        self.group_by = dim
+
+    def _untagged(self) -> None:
+        keys: list[str] = []
+        while (word := self.peek()) is not None:
+            low = self.vocab.tag_aliases.get(word.lower(), word.lower())
+            if low in self.vocab.tag_values:
+                keys.append(low)
+                self.i += 1
+            elif low not in KEYWORDS and self._is_tag_like(low):
+                raise QueryParseError(
+                    f"no tag key `{word}` in the bill.", suggest(word, self.vocab.tag_values)
+                )
+            else:
+                break
+        self.untagged = tuple(keys)
+
+    def _is_tag_like(self, low: str) -> bool:
+        """A word after `untagged` that is no keyword, period or dimension is taken as a key."""
+        if low in DIMENSION_WORDS or low in MEASURE_WORDS:
+            return False
+        return self._period_at(self.i) is None
+
+    def _top(self) -> None:
+        word = self.take("a number after `top`")
+        if not word.isdigit() or not 1 <= int(word) <= MAX_TOP:
+            raise QueryParseError(f"`top` takes a number from 1 to {MAX_TOP}, not `{word}`.")
+        self.top = int(word)
+
+    def _filter(self, dim: str, value: str, *, explicit_tag: bool = False) -> None:
+        known = self.vocab.values_of(dim)
+        if explicit_tag and dim not in self.vocab.tag_values:
+            raise QueryParseError(
+                f"no tag `{dim}` in the bill.", suggest(dim, self.vocab.tag_values)
+            )
+        match = next((v for v in known if v.lower() == value.lower()), None)
+        if match is None:
+            label = "tag" if dim in self.vocab.tag_values else "dimension"
+            close = suggest(value, known)
+            raise QueryParseError(
+                f"no {label} `{dim}` with value `{value}` in the bill.",
+                [f"{dim} {_quote(c)}" for c in close],
+            )
+        if any(d == dim for d, _ in self.filters):
+            raise QueryParseError(f"`{dim}` is given twice; ask about one value at a time.")
+        self.filters.append((dim, match))
+
+    def _set_period(self, period: PeriodSpec) -> None:
+        if self.period is not None:
+            raise QueryParseError("only one period per question (e.g. `last 30d` or `2024-09`).")
+        self.period = period
+
+    def _period(self) -> PeriodSpec | None:
+        found = self._period_at(self.i)
+        if found is None:
+            return None
+        spec, used = found
+        self.i += used
+        return spec
+
+    def _period_at(self, i: int) -> tuple[PeriodSpec, int] | None:
+        if i >= len(self.words):
+            return None
+        low = self.words[i].lower()
+        nxt = self.words[i + 1].lower() if i + 1 < len(self.words) else None
+        if low in ("today", "yesterday", "mtd"):
+            return PeriodSpec(low), 1
+        if low == "this" and nxt == "month":
+            return PeriodSpec("mtd"), 2
+        if low == "last":
+            if nxt in ("month",):
+                return PeriodSpec("last_month"), 2
+            if nxt is None:
+                raise QueryParseError("`last` needs a length: `last 7d`, `last 30d`, `last month`.")
+            third = self.words[i + 2].lower() if i + 2 < len(self.words) else None
+            m = _LAST_RE.match(nxt)
+            used = 2
+            if m and m.group(2) is None and third in ("d", "day", "days", "w", "week", "weeks"):
+                m = _LAST_RE.match(nxt + third)
+                used = 3
+            if not m:
+                raise QueryParseError(
+                    f"cannot read `last {nxt}`; try `last 7d`, `last 30d` or `last month`.",
+                    suggest(nxt, ["7d", "30d", "90d", "month"]),
+                )
+            n, unit = int(m.group(1)), (m.group(2) or "d")[0]
+            days = n * {"d": 1, "w": 7, "m": 30}[unit]
+            if not 1 <= days <= 3660:
+                raise QueryParseError("`last` covers 1 to 3660 days.")
+            return PeriodSpec("last_days", days=days), used
+        if m := _MONTH_RE.match(low):
+            try:
+                return PeriodSpec("month", start=date(int(m.group(1)), int(m.group(2)), 1)), 1
+            except ValueError as exc:
+                raise QueryParseError(f"`{low}` is not a month.") from exc
+        if m := _RANGE_RE.match(low):
+            try:
+                start, end = date.fromisoformat(m.group(1)), date.fromisoformat(m.group(2))
+            except ValueError as exc:
+                raise QueryParseError(f"`{low}` holds a date that does not exist.") from exc
+            if end < start:
+                raise QueryParseError(f"`{low}` ends before it starts.")
+            return PeriodSpec("range", start=start, end=end), 1
+        if _DAY_RE.match(low):
+            try:
+                day = date.fromisoformat(low)
+            except ValueError as exc:
+                raise QueryParseError(f"`{low}` is not a date.") from exc
+            return PeriodSpec("range", start=day, end=day), 1
+        return None
+
+
+def _quote(value: str) -> str:
+    return f'"{value}"' if any(c.isspace() for c in value) else value
+
+
+def examples_for(vocab: Vocabulary, limit: int = 6) -> list[str]:
+    """Build examples from the user's own tag keys and values (for help texts)."""
+    out: list[str] = []
+    keys = [k for k in ("team", "project", "environment") if vocab.tag_values.get(k)]
+    keys += [k for k in sorted(vocab.tag_values) if k not in keys and vocab.tag_values[k]]
+    if keys:
+        k = keys[0]
+        out.append(f"{k} {_quote(vocab.tag_values[k][0])}")
+        out.append(f"by {k}")
+    if len(keys) > 1:
+        k2 = keys[1]
+        out.append(f"{k2} {_quote(vocab.tag_values[k2][0])} last 30d")
+    services = vocab.dimension_values.get("service") or []
+    if services:
+        out.append(f"service {_quote(services[0])} by resource last 7d")
+    out += ["by service last month", "untagged"]
+    return out[:limit] if out else list(EXAMPLES[:limit])

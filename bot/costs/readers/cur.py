@@ -1,0 +1,352 @@
+"""AWS Cost and Usage Reports: CUR 2.0 (Data Exports, Parquet or CSV) and legacy CUR CSV.
+
+Both carry the same facts under different names (``line_item_unblended_cost``
+vs ``lineItem/UnblendedCost``); one converter serves both. Amounts:
+
+* billed = ``line_item_unblended_cost`` (what the invoice shows, unblended)
+* effective = the amortized cost as AWS's Cloud Intelligence Dashboards compute
+  it (Savings Plan and RI usage at their effective rates, unused commitment as
+  the fee, negations and upfront fees as zero)
+* list = ``pricing_public_on_demand_cost``
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from bot.costs.readers.common import (
+    BadRow,
+    BadRows,
+    LineBatch,
+    ReadReport,
+    clean_strings,
+    decimal_text_to_nanos,
+    decode,
+    float_to_nanos,
+    missing_columns_error,
+    period_from_day,
+    tag_columns,
+    text_to_day,
+    timestamp_to_day,
+)
+from bot.costs.readers.tabular import iter_batches
+from bot.costs.tags import canonical_tag_key
+
+# canonical name -> (CUR 2.0 column, legacy CUR column)
+COLUMNS: dict[str, tuple[str, str]] = {
+    "usage_start": ("line_item_usage_start_date", "lineItem/UsageStartDate"),
+    "period_start": ("bill_billing_period_start_date", "bill/BillingPeriodStartDate"),
+    "payer": ("bill_payer_account_id", "bill/PayerAccountId"),
+    "account": ("line_item_usage_account_id", "lineItem/UsageAccountId"),
+    "account_name": ("line_item_usage_account_name", "lineItem/UsageAccountName"),
+    "product_code": ("line_item_product_code", "lineItem/ProductCode"),
+    "product_name": ("product_product_name", "product/ProductName"),
+    "region": ("product_region_code", "product/regionCode"),
+    "resource_id": ("line_item_resource_id", "lineItem/ResourceId"),
+    "instance_type": ("product_instance_type", "product/instanceType"),
+    "usage_type": ("line_item_usage_type", "lineItem/UsageType"),
+    "line_type": ("line_item_line_item_type", "lineItem/LineItemType"),
+    "currency": ("line_item_currency_code", "lineItem/CurrencyCode"),
+    "unblended": ("line_item_unblended_cost", "lineItem/UnblendedCost"),
+    "public_cost": ("pricing_public_on_demand_cost", "pricing/publicOnDemandCost"),
+    "sp_effective": (
+        "savings_plan_savings_plan_effective_cost",
+        "savingsPlan/SavingsPlanEffectiveCost",
+    ),
+    "sp_commitment": ("savings_plan_total_commitment_to_date", "savingsPlan/TotalCommitmentToDate"),
+    "sp_used": ("savings_plan_used_commitment", "savingsPlan/UsedCommitment"),
+    "ri_effective": ("reservation_effective_cost", "reservation/EffectiveCost"),
+    "ri_unused_upfront": (
+        "reservation_unused_amortized_upfront_fee_for_billing_period",
+        "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod",
+    ),
+    "ri_unused_recurring": ("reservation_unused_recurring_fee", "reservation/UnusedRecurringFee"),
+    "ri_arn": ("reservation_reservation_a_r_n", "reservation/ReservationARN"),
+    "product_map": ("product", ""),
+    "tags_map": ("resource_tags", ""),
+}
+REQUIRED = ("usage_start", "period_start", "line_type", "unblended")
+AMOUNTS = ("unblended", "public_cost", "sp_effective", "sp_commitment", "sp_used",
+           "ri_effective", "ri_unused_upfront", "ri_unused_recurring")
+
+CHARGE_CATEGORY = {
+    "Usage": "Usage",
+    "DiscountedUsage": "Usage",
+    "SavingsPlanCoveredUsage": "Usage",
+    "SavingsPlanNegation": "Usage",
+    "Fee": "Purchase",
+    "RIFee": "Purchase",
+    "SavingsPlanRecurringFee": "Purchase",
+    "SavingsPlanUpfrontFee": "Purchase",
+    "Tax": "Tax",
+    "Credit": "Credit",
+    "Refund": "Adjustment",
+    "BundledDiscount": "Adjustment",
+    "Discount": "Adjustment",
+    "EdpDiscount": "Adjustment",
+    "PrivateRateDiscount": "Adjustment",
+    "SppDiscount": "Adjustment",
+    "DistributorDiscount": "Adjustment",
+}
+# Service categories of the FOCUS spec for the AWS product codes seen in AI/GPU bills.
+SERVICE_CATEGORY = {
+    "AmazonEC2": "Compute",
+    "AmazonECS": "Compute",
+    "AmazonEKS": "Compute",
+    "AWSLambda": "Compute",
+    "AmazonSageMaker": "AI and Machine Learning",
+    "AmazonBedrock": "AI and Machine Learning",
+    "AmazonS3": "Storage",
+    "AmazonEFS": "Storage",
+    "AmazonFSx": "Storage",
+    "AWSDataTransfer": "Networking",
+    "AmazonVPC": "Networking",
+    "AmazonCloudFront": "Networking",
+    "AmazonCloudWatch": "Management and Governance",
+    "AWSCloudTrail": "Management and Governance",
+    "AmazonRDS": "Databases",
+    "AmazonDynamoDB": "Databases",
+    "AmazonAthena": "Analytics",
+    "AWSGlue": "Analytics",
+    "AWSSupportBusiness": "Other",
+    "AWSSupportEnterprise": "Other",
+}
+
+
+def is_cur2(columns: list[str]) -> bool:
+    """Tell a CUR 2.0 file by its snake_case line item columns."""
+    return "line_item_unblended_cost" in columns
+
+
+def is_legacy_cur(columns: list[str]) -> bool:
+    """Tell a legacy CUR file by its ``lineItem/...`` headers."""
+    return "lineItem/UnblendedCost" in columns
+
+
+def read_cur(
+    path: Path,
+    display_name: str,
+    report: ReadReport,
+    *,
+    strict: bool,
+    aliases: Mapping[str, str],
+    columns: list[str],
+    legacy: bool,
+) -> Iterator[LineBatch]:
+    """Yield canonical batches from a CUR 2.0 or legacy CUR file."""
+    pick = 1 if legacy else 0
+    names = {k: v[pick] for k, v in COLUMNS.items() if v[pick]}
+    missing = [names[k] for k in REQUIRED if names[k] not in columns]
+    fmt = "legacy CUR" if legacy else "CUR 2.0"
+    if missing:
+        raise missing_columns_error(display_name, fmt, missing, [names[k] for k in REQUIRED])
+    tag_cols = [c for c in columns if c.startswith(("resourceTags/", "resource_tags_"))]
+    wanted = [c for c in names.values() if c in columns] + tag_cols
+    offset = 0
+    invalid: list[BadRow] = []
+
+    def on_invalid(line: int | None, reason: str) -> None:
+        invalid.append(BadRow(display_name, line or 0, "*", reason))
+
+    for table in iter_batches(path, wanted, on_invalid):
+        if invalid:
+            report.reject(invalid, len(invalid), strict)
+            invalid.clear()
+        n = table.num_rows
+        report.rows_read += n
+        bad = BadRows(n, display_name, offset)
+        out = _convert(table, names, tag_cols, bad, report, aliases)
+        report.reject(bad.rows(), int(bad.bad.sum()), strict)
+        offset += n
+        if bad.bad.any():
+            out = out.filter(pa.array(~bad.bad))
+        if out.num_rows:
+            yield LineBatch(out)
+    if invalid:
+        report.reject(invalid, len(invalid), strict)
+
+
+def _col(table: pa.Table, names: Mapping[str, str], key: str) -> pa.ChunkedArray | None:
+    name = names.get(key)
+    return table.column(name) if name and name in table.column_names else None
+
+
+def _text(table: pa.Table, names: Mapping[str, str], key: str) -> pa.Array:
+    col = _col(table, names, key)
+    if col is None:
+        return pa.array(np.full(table.num_rows, "", dtype=object), pa.string())
+    return clean_strings(col)
+
+
+def _nanos(table: pa.Table, names: Mapping[str, str], key: str, bad: BadRows) -> np.ndarray:
+    col = _col(table, names, key)
+    if col is None:
+        return np.zeros(table.num_rows, dtype=np.int64)
+    if pa.types.is_string(col.type) or pa.types.is_dictionary(col.type):
+        return decimal_text_to_nanos(decode(col), names[key], bad, required=key == "unblended")
+    return float_to_nanos(col)
+
+
+def _day(table: pa.Table, names: Mapping[str, str], key: str, bad: BadRows) -> np.ndarray:
+    col = table.column(names[key])
+    if pa.types.is_timestamp(col.type) or pa.types.is_date(col.type):
+        return timestamp_to_day(col)
+    return text_to_day(decode(col), names[key], bad)
+
+
+def _map_dictionary(arr: pa.Array, fn: dict[str, str], default: str) -> tuple[pa.Array, list[str]]:
+    """Apply a value mapping once per distinct value; return mapped values and unknowns."""
+    enc = pc.dictionary_encode(arr)
+    values = enc.dictionary.to_pylist()
+    unknown = [v for v in values if v not in fn]
+    mapped = pa.array([fn.get(v, default) for v in values], pa.string())
+    return pc.take(mapped, enc.indices), unknown
+
+
+def _convert(
+    table: pa.Table,
+    names: Mapping[str, str],
+    tag_cols: list[str],
+    bad: BadRows,
+    report: ReadReport,
+    aliases: Mapping[str, str],
+) -> pa.Table:
+    n = table.num_rows
+    line_type = _text(table, names, "line_type")
+    amounts = {k: _nanos(table, names, k, bad) for k in AMOUNTS}
+    charge_category, unknown = _map_dictionary(line_type, CHARGE_CATEGORY, "")
+    if unknown:
+        bad.add(
+            pc.is_in(line_type, value_set=pa.array(unknown, pa.string())),
+            names["line_type"],
+            line_type,
+            "unknown line item type {value!r}",
+        )
+    usage_type = _text(table, names, "usage_type")
+    lt = line_type.to_numpy(zero_copy_only=False)
+    spot = pc.fill_null(pc.match_substring(usage_type, "SpotUsage"), False).to_numpy(
+        zero_copy_only=False
+    )
+    pricing = np.where(
+        np.isin(lt, ["SavingsPlanCoveredUsage", "DiscountedUsage"]),
+        "Committed",
+        np.where(spot, "Dynamic", np.where(lt == "Usage", "Standard", "")),
+    )
+    ri_arn = _text(table, names, "ri_arn").to_numpy(zero_copy_only=False)
+    effective = np.select(
+        [
+            lt == "SavingsPlanCoveredUsage",
+            lt == "SavingsPlanRecurringFee",
+            np.isin(lt, ["SavingsPlanNegation", "SavingsPlanUpfrontFee"]),
+            lt == "DiscountedUsage",
+            lt == "RIFee",
+            (lt == "Fee") & (ri_arn != ""),
+        ],
+        [
+            amounts["sp_effective"],
+            amounts["sp_commitment"] - amounts["sp_used"],
+            0,
+            amounts["ri_effective"],
+            amounts["ri_unused_upfront"] + amounts["ri_unused_recurring"],
+            0,
+        ],
+        default=amounts["unblended"],
+    ).astype(np.int64)
+
+    product_code = _text(table, names, "product_code")
+    service = _text(table, names, "product_name")
+    product_map = _col(table, names, "product_map")
+    if product_map is not None and pa.types.is_map(product_map.type):
+        from_map = clean_strings(pc.map_lookup(product_map, "product_name", "first"))
+        service = pc.if_else(pc.equal(from_map, ""), service, from_map)
+        region_map = clean_strings(pc.map_lookup(product_map, "region_code", "first"))
+    else:
+        region_map = None
+    service = pc.if_else(pc.equal(service, ""), product_code, service)
+    category, _ = _map_dictionary(product_code, SERVICE_CATEGORY, "Other")
+    region = _text(table, names, "region")
+    if region_map is not None:
+        region = pc.if_else(pc.equal(region, ""), region_map, region)
+    currency = _text(table, names, "currency")
+    if names.get("currency") not in table.column_names:
+        report.note("no currency column: amounts taken as USD")
+    currency = pc.if_else(pc.equal(currency, ""), pa.scalar("USD"), currency)
+
+    cols: dict[str, pa.Array | np.ndarray] = {
+        "day": _day(table, names, "usage_start", bad),
+        "billing_period": period_from_day(_day(table, names, "period_start", bad)),
+        "provider": pa.array(np.full(n, "AWS", dtype=object), pa.string()),
+        "billing_account": _text(table, names, "payer"),
+        "sub_account": _text(table, names, "account"),
+        "sub_account_name": _text(table, names, "account_name"),
+        "service": service,
+        "service_code": product_code,
+        "service_category": category,
+        "region": region,
+        "resource_id": _text(table, names, "resource_id"),
+        "resource_type": _text(table, names, "instance_type"),
+        "sku": usage_type,
+        "charge_category": charge_category,
+        "pricing_category": pa.array(pricing, pa.string()),
+        "currency": currency,
+        "billed": amounts["unblended"],
+        "effective": effective,
+        "list": amounts["public_cost"],
+    }
+    return pa.table({**cols, **tag_columns(_tags(table, names, tag_cols, bad, aliases))})
+
+
+def _tags(
+    table: pa.Table,
+    names: Mapping[str, str],
+    tag_cols: list[str],
+    bad: BadRows,
+    aliases: Mapping[str, str],
+) -> dict[str, pa.Array]:
+    """Collect tag columns: a CUR 2.0 map (or its JSON text in CSV) or legacy per-key columns."""
+    raw: list[tuple[str, pa.Array, bool]] = []
+    tags_map = _col(table, names, "tags_map")
+    if tags_map is not None and pa.types.is_map(tags_map.type):
+        combined = tags_map.combine_chunks()
+        keys = pc.unique(pc.list_flatten(pc.map_keys(combined))).to_pylist() if len(combined) else []
+        for key in keys:
+            if key is not None:
+                raw.append((key, clean_strings(pc.map_lookup(combined, key, "first")), True))
+    elif tags_map is not None:
+        raw.extend(_json_tag_columns(clean_strings(tags_map), names["tags_map"], bad))
+    for col in tag_cols:
+        raw.append((col, clean_strings(table.column(col)), not col.startswith("resourceTags/")))
+    merged: dict[str, pa.Array] = {}
+    for key, values, cur2 in sorted(raw, key=lambda r: r[0]):
+        canon = canonical_tag_key(key.removeprefix("resource_tags_"), aliases, cur2=cur2)
+        values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+        merged[canon] = values if canon not in merged else pc.coalesce(merged[canon], values)
+    return merged
+
+
+def _json_tag_columns(text: pa.Array, column: str, bad: BadRows) -> list[tuple[str, pa.Array, bool]]:
+    """Spread CUR 2.0 CSV ``resource_tags`` JSON text into one column per raw key."""
+    enc = pc.dictionary_encode(text)
+    parsed: list[dict[str, str] | None] = []
+    for raw in enc.dictionary.to_pylist():
+        try:
+            obj = json.loads(raw) if raw not in ("", "{}") else {}
+            parsed.append({str(k): str(v) for k, v in obj.items() if v is not None}
+                          if isinstance(obj, dict) else None)
+        except ValueError:
+            parsed.append(None)
+    invalid = [i for i, p in enumerate(parsed) if p is None]
+    if invalid:
+        mask = pc.is_in(enc.indices, value_set=pa.array(invalid, enc.indices.type))
+        bad.add(mask, column, text, "{value!r} is not a JSON object")
+    keys = sorted({k for p in parsed if p for k in p})
+    return [
+        (k, pc.take(pa.array([(p or {}).get(k, "") for p in parsed], pa.string()), enc.indices), True)
+        for k in keys
+    ]

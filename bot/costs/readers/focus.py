@@ -1,0 +1,195 @@
+"""FOCUS 1.0, 1.1 and 1.2 exports (CSV, CSV.gz, Parquet).
+
+Column meanings are the FinOps Foundation's (``../shared/specs/focus``):
+BilledCost is what the invoice says, EffectiveCost the amortized cost after
+commitment discounts, ListCost the public price. The reader accepts the quirks
+of real exports (``NULL`` strings, zone-less timestamps, enum casing, JSON
+``Tags``) and says what it normalised; spreadsheet-formatted amounts and dates
+(``$10,000.00``, ``5/1/25``) are bad rows, never guesses.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from bot.costs.lines import CHARGE_CATEGORIES, PRICING_CATEGORIES
+from bot.costs.readers.common import (
+    BadRow,
+    BadRows,
+    LineBatch,
+    ReadReport,
+    clean_strings,
+    decimal_text_to_nanos,
+    float_to_nanos,
+    missing_columns_error,
+    normalise_enum,
+    period_from_day,
+    tag_columns,
+    text_to_day,
+    timestamp_to_day,
+)
+from bot.costs.readers.tabular import iter_batches
+from bot.costs.tags import merge_tags
+
+REQUIRED = ("ChargePeriodStart", "BillingPeriodStart", "ChargeCategory", "BilledCost", "EffectiveCost")
+# canonical column <- FOCUS column(s), first present wins
+TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "provider": ("ProviderName", "ServiceProviderName", "Provider"),
+    "billing_account": ("BillingAccountId",),
+    "sub_account": ("SubAccountId",),
+    "sub_account_name": ("SubAccountName",),
+    "service": ("ServiceName",),
+    "service_code": ("x_ServiceCode",),
+    "service_category": ("ServiceCategory",),
+    "region": ("RegionId", "Region"),
+    "resource_id": ("ResourceId",),
+    "resource_type": ("ResourceType",),
+    "sku": ("x_UsageType", "SkuMeter", "SkuId"),
+    "currency": ("BillingCurrency",),
+}
+FOCUS_COLUMNS = (
+    *REQUIRED, "ListCost", "PricingCategory", "Tags",
+    *(c for cols in TEXT_COLUMNS.values() for c in cols),
+)
+
+
+def focus_version(columns: list[str]) -> str:
+    """Guess the FOCUS version from the columns each version introduced."""
+    cols = set(columns)
+    if cols & {"InvoiceId", "PricingCurrency", "BillingAccountType", "SubAccountType"}:
+        return "1.2"
+    if cols & {"ServiceSubcategory", "CapacityReservationId", "SkuMeter", "SkuPriceDetails",
+               "CommitmentDiscountQuantity", "CommitmentDiscountUnit"}:
+        return "1.1"
+    return "1.0"
+
+
+def read_focus(
+    path: Path,
+    display_name: str,
+    report: ReadReport,
+    *,
+    strict: bool,
+    aliases: Mapping[str, str],
+    columns: list[str],
+) -> Iterator[LineBatch]:
+    """Yield canonical batches from one FOCUS file."""
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        raise missing_columns_error(display_name, "FOCUS", missing, REQUIRED)
+    for canon, sources in TEXT_COLUMNS.items():
+        if not any(s in columns for s in sources) and canon in ("provider", "currency", "billing_account"):
+            default = {"provider": "unknown", "currency": "USD", "billing_account": "unknown"}[canon]
+            report.note(f"no {sources[0]} column: {canon} taken as {default!r}")
+    if "ListCost" not in columns:
+        report.note("no ListCost column: list cost taken as 0")
+
+    offset = 0
+    invalid: list[BadRow] = []
+
+    def on_invalid(line: int | None, reason: str) -> None:
+        invalid.append(BadRow(display_name, line or 0, "*", reason))
+
+    wanted = [c for c in FOCUS_COLUMNS if c in columns]
+    for table in iter_batches(path, wanted, on_invalid):
+        if invalid:
+            report.reject(invalid, len(invalid), strict)
+            invalid.clear()
+        n = table.num_rows
+        report.rows_read += n
+        bad = BadRows(n, display_name, offset)
+        out = _convert(table, bad, report, aliases)
+        report.reject(bad.rows(), int(bad.bad.sum()), strict)
+        offset += n
+        if bad.bad.any():
+            out = out.filter(pa.array(~bad.bad))
+        if out.num_rows:
+            yield LineBatch(out)
+    if invalid:
+        report.reject(invalid, len(invalid), strict)
+
+
+def _amount(table: pa.Table, name: str, bad: BadRows, *, required: bool) -> np.ndarray:
+    if name not in table.column_names:
+        return np.zeros(table.num_rows, dtype=np.int64)
+    col = table.column(name)
+    if pa.types.is_string(col.type) or pa.types.is_dictionary(col.type):
+        return decimal_text_to_nanos(col.combine_chunks(), name, bad, required=required)
+    return float_to_nanos(col)
+
+
+def _day(table: pa.Table, name: str, bad: BadRows) -> np.ndarray:
+    col = table.column(name)
+    if pa.types.is_timestamp(col.type) or pa.types.is_date(col.type):
+        return timestamp_to_day(col)
+    return text_to_day(col.combine_chunks(), name, bad)
+
+
+def _convert(
+    table: pa.Table, bad: BadRows, report: ReadReport, aliases: Mapping[str, str]
+) -> pa.Table:
+    n = table.num_rows
+    cols: dict[str, pa.Array | np.ndarray] = {}
+    cols["day"] = _day(table, "ChargePeriodStart", bad)
+    cols["billing_period"] = period_from_day(_day(table, "BillingPeriodStart", bad))
+    for canon, sources in TEXT_COLUMNS.items():
+        src = next((s for s in sources if s in table.column_names), None)
+        if src is None:
+            default = {"provider": "unknown", "currency": "USD", "billing_account": "unknown"}.get(canon, "")
+            cols[canon] = pa.array(np.full(n, default, dtype=object), pa.string())
+        else:
+            cols[canon] = clean_strings(table.column(src))
+    if canon_currency := cols.get("currency"):
+        empty = pc.equal(canon_currency, "")
+        if empty.true_count:
+            cols["currency"] = pc.if_else(empty, pa.scalar("USD"), canon_currency)
+            report.note("empty BillingCurrency taken as 'USD'")
+    cols["charge_category"] = normalise_enum(
+        table.column("ChargeCategory"), CHARGE_CATEGORIES, "ChargeCategory", bad, report, required=True
+    )
+    if "PricingCategory" in table.column_names:
+        cols["pricing_category"] = normalise_enum(
+            table.column("PricingCategory"), PRICING_CATEGORIES, "PricingCategory", bad, report,
+            required=False,
+        )
+    else:
+        cols["pricing_category"] = pa.array(np.full(n, "", dtype=object), pa.string())
+    cols["billed"] = _amount(table, "BilledCost", bad, required=True)
+    cols["effective"] = _amount(table, "EffectiveCost", bad, required=True)
+    cols["list"] = _amount(table, "ListCost", bad, required=False)
+    tags = _tags(table, bad, aliases) if "Tags" in table.column_names else {}
+    return pa.table({**cols, **tag_columns(tags)})
+
+
+def _tags(table: pa.Table, bad: BadRows, aliases: Mapping[str, str]) -> dict[str, pa.Array]:
+    """Parse the JSON ``Tags`` column once per distinct value, then spread it per row."""
+    text = clean_strings(table.column("Tags"))
+    enc = pc.dictionary_encode(text)
+    parsed: list[dict[str, str] | None] = []
+    for raw in enc.dictionary.to_pylist():
+        if raw in ("", "{}"):
+            parsed.append({})
+            continue
+        try:
+            obj = json.loads(raw)
+            if not isinstance(obj, dict):
+                raise ValueError
+            parsed.append(merge_tags(((str(k), v) for k, v in obj.items()), aliases))
+        except ValueError:
+            parsed.append(None)
+    invalid = [i for i, p in enumerate(parsed) if p is None]
+    if invalid:
+        mask = pc.is_in(enc.indices, value_set=pa.array(invalid, enc.indices.type))
+        bad.add(mask, "Tags", text, "{value!r} is not a JSON object")
+    keys = sorted({k for p in parsed if p for k in p})
+    out: dict[str, pa.Array] = {}
+    for key in keys:
+        per_value = pa.array([(p or {}).get(key) for p in parsed], pa.string())
+        out[key] = pc.take(per_value, enc.indices)
+    return out

@@ -1,0 +1,67 @@
+"""The composition root: the one place that builds the store, the engine and SDK clients.
+
+Everything else receives what it needs from :class:`Services`; nothing else
+reads the environment or constructs a boto3 / slack_sdk client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.aws.s3_exports import S3ExportSource
+from bot.costs.query import CostQueryEngine
+from bot.costs.store import CostStore
+from bot.settings import Settings
+
+
+def utc_now() -> datetime:
+    """Return the current time in UTC (the default clock)."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    """The wired-up application: settings, store, query engine and adapters."""
+
+    settings: Settings
+    store: CostStore
+    engine: CostQueryEngine
+    clock: Callable[[], datetime] = utc_now
+    _boto_clients: dict[str, Any] = field(default_factory=dict)
+
+    def aws_client(self, service: str) -> Any:
+        """Return a boto3 client (honours ``AWS_ENDPOINT_URL`` for moto and proxies)."""
+        if service not in self._boto_clients:
+            import boto3
+
+            self._boto_clients[service] = boto3.session.Session().client(
+                service,
+                region_name=self.settings.aws_region,
+                endpoint_url=self.settings.aws_endpoint_url,
+            )
+        return self._boto_clients[service]
+
+    def s3_exports(self) -> S3ExportSource:
+        """Return the S3 export reader."""
+        return S3ExportSource(self.aws_client("s3"))
+
+    def close(self) -> None:
+        """Close the store."""
+        self.store.close()
+
+
+def build_services(
+    settings: Settings, *, clock: Callable[[], datetime] = utc_now, create_store: bool = True
+) -> Services:
+    """Build the services for these settings."""
+    store = CostStore(settings.db_path, create=create_store)
+    engine = CostQueryEngine(
+        store,
+        allocation_tags=settings.allocation_tags,
+        tag_aliases=dict(settings.tag_aliases),
+        clock=clock,
+    )
+    return Services(settings=settings, store=store, engine=engine, clock=clock)

@@ -1,0 +1,77 @@
+"""The one settings object, read from the environment at the composition root only.
+
+Every variable is documented in the README ("Settings"). Nothing else in the
+code base reads ``os.environ``: it receives a :class:`Settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from bot.costs.tags import parse_aliases
+from bot.errors import SettingsError
+
+DEFAULT_ALLOCATION_TAGS = ("team", "project", "environment")
+DEFAULT_ALIASES = {"team_name": "team", "env": "environment", "proj": "project"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What costbot needs to know about its environment."""
+
+    db_path: Path = Path("costbot.db")
+    allocation_tags: tuple[str, ...] = DEFAULT_ALLOCATION_TAGS
+    tag_aliases: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_ALIASES))
+    measure: str = "effective"
+    top_n: int = 10
+    slack_bot_token: str | None = None
+    slack_app_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_api_url: str | None = None
+    port: int = 3000
+    aws_endpoint_url: str | None = None
+    aws_region: str = "us-east-1"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Build settings from environment variables (``COSTBOT_*``, ``SLACK_*``, ``AWS_*``)."""
+        env = os.environ if env is None else env
+        s = cls()
+        kw: dict[str, object] = {}
+        if env.get("COSTBOT_DB"):
+            kw["db_path"] = Path(env["COSTBOT_DB"])
+        if env.get("COSTBOT_ALLOCATION_TAGS"):
+            keys = tuple(k.strip().lower() for k in env["COSTBOT_ALLOCATION_TAGS"].split(","))
+            kw["allocation_tags"] = tuple(k for k in keys if k)
+        if env.get("COSTBOT_TAG_ALIASES") is not None and env.get("COSTBOT_TAG_ALIASES") != "":
+            try:
+                kw["tag_aliases"] = {**DEFAULT_ALIASES, **parse_aliases(env["COSTBOT_TAG_ALIASES"])}
+            except ValueError as exc:
+                raise SettingsError(f"COSTBOT_TAG_ALIASES: {exc}") from exc
+        if env.get("COSTBOT_MEASURE"):
+            measure = env["COSTBOT_MEASURE"].strip().lower()
+            if measure not in ("billed", "effective", "list"):
+                raise SettingsError("COSTBOT_MEASURE must be one of billed, effective, list")
+            kw["measure"] = measure
+        for name, var in (("top_n", "COSTBOT_TOP_N"), ("port", "PORT")):
+            if env.get(var):
+                try:
+                    kw[name] = int(env[var])
+                except ValueError as exc:
+                    raise SettingsError(f"{var} must be a whole number, got {env[var]!r}") from exc
+        for name, var in (
+            ("slack_bot_token", "SLACK_BOT_TOKEN"),
+            ("slack_app_token", "SLACK_APP_TOKEN"),
+            ("slack_signing_secret", "SLACK_SIGNING_SECRET"),
+            ("slack_api_url", "SLACK_API_URL"),
+            ("aws_endpoint_url", "AWS_ENDPOINT_URL"),
+        ):
+            if env.get(var):
+                kw[name] = env[var]
+        if env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION"):
+            kw["aws_region"] = env.get("AWS_REGION") or env["AWS_DEFAULT_REGION"]
+        kw.update(overrides)
+        return replace(s, **kw)  # type: ignore[arg-type]
