@@ -314,7 +314,7 @@ def _tags(
     tags_map = _col(table, names, "tags_map")
     if tags_map is not None and pa.types.is_map(tags_map.type):
         combined = tags_map.combine_chunks()
-        keys = pc.unique(pc.list_flatten(pc.map_keys(combined))).to_pylist() if len(combined) else []
+        keys = pc.unique(combined.keys).to_pylist() if len(combined) else []
         for key in keys:
             if key is not None:
                 raw.append((key, clean_strings(pc.map_lookup(combined, key, "first")), True))

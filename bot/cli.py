@@ -1,0 +1,238 @@
+"""The ``costbot`` command line: ingest, cost, demo, sample, status, serve.
+
+A thin layer: it builds the services from settings, calls the domain, and turns
+the project's own errors into one-line messages (exit 2 for a question or input
+it could not understand, 1 for other failures). It never prints a traceback for
+a :class:`~bot.errors.CostbotError`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot.costs.grammar import EXAMPLES, HelpRequest, QueryParseError, examples_for, parse
+from bot.costs.ingest import FORMATS, ingest
+from bot.errors import CostbotError
+from bot.services import Services, build_services
+from bot.settings import Settings
+from bot.text_report import answer_text, ingest_text
+
+GRAMMAR_HELP = """\
+usage: costbot cost [FILTER ...] [by DIM] [PERIOD] [untagged [KEY ...]] [top N] [measure M]
+
+  FILTER   DIM VALUE — a tag key (team, project, …) or service, account, region,
+           provider, resource, type, sku, category, charge, pricing, currency
+  by DIM   group by one of those (top N, the rest as "other")
+  PERIOD   today | yesterday | last 7d | last 30d | mtd (default) | last month
+           | 2024-09 | 2024-09-01..2024-09-15
+  untagged [KEY ...]  spend missing the tag(s) (default: the allocation tags)
+  measure  effective (amortized, default) | billed (unblended) | list
+"""
+
+
+def _settings(db: str | None) -> Settings:
+    return Settings.from_env(**({"db_path": Path(db)} if db else {}))
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"costbot: {message}", err=True)
+    sys.exit(code)
+
+
+def _run(fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except QueryParseError as exc:
+        _fail(str(exc), 2)
+    except CostbotError as exc:
+        _fail(str(exc), 1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="costbot")
+def main() -> None:
+    """costbot: ask what your AWS / GPU spend is, from Slack or the terminal."""
+
+
+@main.command("ingest")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--db", help="Store file (default ./costbot.db or $COSTBOT_DB).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Skip format detection.")
+@click.option("--strict", is_flag=True, help="Fail on the first bad row instead of skipping it.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress line.")
+def ingest_command(inputs: tuple[str, ...], db: str | None, fmt: str | None, strict: bool,
+                   quiet: bool) -> None:
+    """Ingest FOCUS / CUR 2.0 / legacy CUR exports: files, directories or s3://bucket/prefix."""
+    settings = _run(lambda: _settings(db))
+    services = _run(lambda: build_services(settings))
+    last = [0.0]
+
+    def progress(rows: int, seconds: float) -> None:
+        if quiet or time.monotonic() - last[0] < 0.5:
+            return
+        last[0] = time.monotonic()
+        rate = rows / seconds if seconds else 0
+        click.echo(f"\r  {rows:,} rows read ({rate:,.0f} rows/s)", nl=False, err=True)
+
+    def run() -> None:
+        remote = services.s3_exports() if any(i.startswith("s3://") for i in inputs) else None
+        result = ingest(
+            services.store, list(inputs), allocation_tags=settings.allocation_tags,
+            aliases=settings.tag_aliases, fmt=fmt, strict=strict, remote=remote,
+            progress=progress,
+        )
+        if not quiet and last[0]:
+            click.echo("", err=True)
+        click.echo(ingest_text(result))
+
+    _run(run)
+
+
+@main.command("cost", context_settings={"ignore_unknown_options": True})
+@click.argument("words", nargs=-1)
+@click.option("--db", help="Store file (default ./costbot.db or $COSTBOT_DB).")
+@click.option("--measure", type=click.Choice(["billed", "effective", "list"]),
+              help="Cost measure (default: effective = amortized).")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+def cost_command(words: tuple[str, ...], db: str | None, measure: str | None,
+                 as_json: bool) -> None:
+    """Ask a cost question, e.g. `costbot cost team ai-research last 30d`."""
+    settings = _run(lambda: _settings(db))
+    services = _run(lambda: build_services(settings, create_store=False))
+    text = " ".join(_requote(w) for w in words)
+
+    def run() -> None:
+        vocab = services.engine.vocabulary()
+        parsed = parse(text, vocab, default_measure=measure or settings.measure)
+        if isinstance(parsed, HelpRequest):
+            click.echo(GRAMMAR_HELP)
+            click.echo("examples on your data:")
+            for ex in examples_for(vocab):
+                click.echo(f"  costbot cost {ex}")
+            return
+        if measure:
+            parsed = type(parsed)(**{**parsed.__dict__, "measure": measure})
+        answer = services.engine.answer(parsed)
+        if as_json:
+            click.echo(json.dumps(answer.to_json(), indent=2))
+        else:
+            click.echo(answer_text(answer))
+
+    try:
+        run()
+    except QueryParseError as exc:
+        click.echo(f"costbot: {exc}", err=True)
+        click.echo(GRAMMAR_HELP, err=True)
+        sys.exit(2)
+    except CostbotError as exc:
+        _fail(str(exc), 1)
+
+
+def _requote(word: str) -> str:
+    """Keep a shell argument with spaces as one value in the grammar."""
+    return f'"{word}"' if any(c.isspace() for c in word) and '"' not in word else word
+
+
+@main.command("status")
+@click.option("--db", help="Store file.")
+def status_command(db: str | None) -> None:
+    """Show what the store holds: deliveries per billing period and data freshness."""
+    settings = _run(lambda: _settings(db))
+    services = _run(lambda: build_services(settings, create_store=False))
+    from bot.money import format_money
+
+    rows = services.store.deliveries()
+    if not rows:
+        click.echo("the store is empty; run `costbot ingest PATH`")
+        return
+    for r in rows:
+        click.echo(
+            f"{r['billing_period']}  {r['provider']:<8} {r['billing_account']:<14} "
+            f"{r['format']:<12} {format_money(int(str(r['effective']))):>16}  ingested {r['ingested_at']}"
+        )
+    through = services.store.data_through()
+    click.echo(f"data through {through.isoformat() if through else '–'}")
+
+
+@main.command("sample")
+@click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--days", default=120, show_default=True, help="Days of history.")
+@click.option("--end", "end_day", help="Last day (YYYY-MM-DD); default yesterday (UTC).")
+@click.option("--granularity", type=click.Choice(["daily", "hourly"]), default="daily",
+              show_default=True)
+def sample_command(outdir: Path, days: int, end_day: str | None, granularity: str) -> None:
+    """Write a realistic sample bill of an AI organisation as FOCUS 1.2 and CUR 2.0 files."""
+    end = date.fromisoformat(end_day) if end_day else datetime.now(UTC).date() - timedelta(days=1)
+    paths = _write_sample(outdir, end, days, granularity)
+    for p in paths:
+        click.echo(str(p))
+
+
+def _write_sample(outdir: Path, end: date, days: int, granularity: str) -> list[Path]:
+    from bot.costs.exports import write_cur2, write_focus
+    from bot.costs.sample import generate_org
+
+    table = generate_org(end, days, granularity=granularity)
+    outdir.mkdir(parents=True, exist_ok=True)
+    focus = outdir / "focus-1.2.csv.gz"
+    cur2 = outdir / "cur2"
+    write_focus(table, focus, version="1.2", fmt="csv.gz")
+    write_cur2(table, cur2)
+    return [focus, cur2]
+
+
+@main.command("demo")
+@click.option("--db", help="Store file (default ./costbot.db or $COSTBOT_DB).")
+@click.option("--data", "data_dir", default="demo-data", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Where to write the sample.")
+def demo_command(db: str | None, data_dir: Path) -> None:
+    """Generate a sample bill, ingest it, and answer three questions (no Slack or AWS needed)."""
+    settings = _run(lambda: _settings(db))
+    services = _run(lambda: build_services(settings))
+    end = services.clock().date() - timedelta(days=1)
+    click.echo(f"== writing a sample bill (120 days to {end}) to {data_dir}/")
+    focus, cur2 = _write_sample(data_dir, end, 120, "hourly")
+    for path in (focus, cur2):
+        click.echo(f"\n== costbot ingest {path}")
+        result = _run(lambda p=path: ingest(
+            services.store, [str(p)], allocation_tags=settings.allocation_tags,
+            aliases=settings.tag_aliases,
+        ))
+        click.echo(ingest_text(result))
+    for words in ("team ai-research", "by team last 30d", "untagged"):
+        click.echo(f"\n== costbot cost {words}\n")
+        parsed = parse(words, services.engine.vocabulary(), default_measure=settings.measure)
+        assert not isinstance(parsed, HelpRequest)
+        click.echo(answer_text(services.engine.answer(parsed)))
+    click.echo(f"\nThe store is {settings.db_path}; ask more with `costbot cost help`.")
+    _ = EXAMPLES
+
+
+@main.command("serve")
+@click.option("--port", type=int, help="HTTP port (default 3000 or $PORT).")
+@click.option("--db", help="Store file.")
+def serve_command(port: int | None, db: str | None) -> None:
+    """Run the Slack bot: Socket Mode if SLACK_APP_TOKEN is set, else HTTP on --port."""
+    from bot.slack_app import serve
+
+    settings = _run(lambda: _settings(db))
+    if port:
+        settings = Settings(**{**settings.__dict__, "port": port})
+    _run(lambda: serve(settings))
+
+
+def run_services(settings: Settings) -> Services:
+    """Build services for embedding (used by the Slack app and tests)."""
+    return build_services(settings)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
