@@ -346,9 +346,12 @@ class _Parser:
                 m = _LAST_RE.match(nxt + third)
                 used = 3
             if not m:
+                digits = re.match(r"^\d+", nxt)
+                options = [f"last {digits.group(0)}d"] if digits else []
+                options += [f"last {s}" for s in suggest(nxt, ["7d", "30d", "90d", "month"])]
                 raise QueryParseError(
                     f"cannot read `last {nxt}`; try `last 7d`, `last 30d` or `last month`.",
-                    suggest(nxt, ["7d", "30d", "90d", "month"]),
+                    options,
                 )
             n, unit = int(m.group(1)), (m.group(2) or "d")[0]
             days = n * {"d": 1, "w": 7, "m": 30}[unit]
