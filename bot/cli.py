@@ -18,7 +18,8 @@ from typing import Any
 
 import click
 
-from bot.costs.grammar import EXAMPLES, HelpRequest, QueryParseError, examples_for, parse
+from bot.costs.ask import ask
+from bot.costs.grammar import HelpRequest, QueryParseError, examples_for
 from bot.costs.ingest import FORMATS, ingest
 from bot.errors import CostbotError
 from bot.services import Services, build_services
@@ -110,17 +111,13 @@ def cost_command(words: tuple[str, ...], db: str | None, measure: str | None,
     text = " ".join(_requote(w) for w in words)
 
     def run() -> None:
-        vocab = services.engine.vocabulary()
-        parsed = parse(text, vocab, default_measure=measure or settings.measure)
-        if isinstance(parsed, HelpRequest):
+        answer = ask(services.engine, text, default_measure=settings.measure, measure=measure)
+        if isinstance(answer, HelpRequest):
             click.echo(GRAMMAR_HELP)
             click.echo("examples on your data:")
-            for ex in examples_for(vocab):
+            for ex in examples_for(services.engine.vocabulary()):
                 click.echo(f"  costbot cost {ex}")
             return
-        if measure:
-            parsed = type(parsed)(**{**parsed.__dict__, "measure": measure})
-        answer = services.engine.answer(parsed)
         if as_json:
             click.echo(json.dumps(answer.to_json(), indent=2))
         else:
@@ -209,11 +206,10 @@ def demo_command(db: str | None, data_dir: Path) -> None:
         click.echo(ingest_text(result))
     for words in ("team ai-research", "by team last 30d", "untagged"):
         click.echo(f"\n== costbot cost {words}\n")
-        parsed = parse(words, services.engine.vocabulary(), default_measure=settings.measure)
-        assert not isinstance(parsed, HelpRequest)
-        click.echo(answer_text(services.engine.answer(parsed)))
+        answer = _run(lambda w=words: ask(services.engine, w, default_measure=settings.measure))
+        if not isinstance(answer, HelpRequest):
+            click.echo(answer_text(answer))
     click.echo(f"\nThe store is {settings.db_path}; ask more with `costbot cost help`.")
-    _ = EXAMPLES
 
 
 @main.command("serve")

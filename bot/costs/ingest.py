@@ -7,6 +7,8 @@ changes at all. Files are read one at a time in bounded batches.
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -126,6 +128,49 @@ def read_file(
     raise IngestError(f"unknown --format {kind!r}; choose one of {', '.join(FORMATS)}")
 
 
+_DONE = object()
+
+
+def prefetch(batches: Iterator[LineBatch], depth: int = 2) -> Iterator[LineBatch]:
+    """Read and convert the next batches in a thread while this one is rolled up.
+
+    Parquet decoding and the vectorised conversions release the GIL, so reading
+    overlaps the roll-up; the bounded queue keeps at most ``depth`` batches in
+    memory. An error in the reader is raised here, in the caller's thread.
+    """
+    out: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        out.put(batch, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            out.put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            out.put(exc)
+
+    worker = threading.Thread(target=produce, name="costbot-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = out.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+
+
 def ingest(
     store: CostStore,
     inputs: Sequence[str],
@@ -150,7 +195,7 @@ def ingest(
         with opener as path:
             report, batches = read_file(path, name, fmt=fmt, strict=strict, aliases=aliases)
             result.files.append(report)
-            for batch in batches:
+            for batch in prefetch(batches):
                 for delivery in rollup.add(batch.table):
                     formats, files, reports = delivery_files.setdefault(delivery, (set(), set(), []))
                     formats.add(report.format)
@@ -167,15 +212,14 @@ def ingest(
             "no cost rows to store" + (f": all {skipped} rows were bad" if skipped else "")
             + "; the store is unchanged" + "".join(f"\n  {b}" for b in listed)
         )
-    daily, groups, key_to_group = rollup.finish()
-    cube = rollup.cube(daily, key_to_group)
+    daily, cube = rollup.finish()
     file_info = {
         d: (" + ".join(sorted(formats)), tuple(sorted(files)),
             sum(r.rows_read for r in reports), sum(r.rows_skipped for r in reports))
         for d, (formats, files, reports) in delivery_files.items()
     }
     result.deliveries = store.replace(
-        keys=rollup.keys, daily=daily, groups=groups, cube=cube,
+        keys=rollup.keys, daily=daily, groups=rollup.groups, cube=cube,
         cube_tags=allocation_tags, file_info=file_info,
     )
     result.seconds = time.perf_counter() - started

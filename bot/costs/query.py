@@ -1,9 +1,11 @@
 """Answer a :class:`~bot.costs.model.CostQuery` from the store, exactly.
 
-The engine chooses between the small cube (``daily_group_costs``: no resource,
-only allocation tags) and the full table (``daily_costs``) per question; both
-hold the same amounts, so the choice changes speed, never figures. Values never
-enter SQL text: dimensions map to fixed column names and every value is bound.
+Two paths hold the same amounts: the cube (``daily_group_costs``: no resource,
+allocation tags only, one SQL row per group and day) answers most questions
+with one SQL aggregate; questions about resources, SKUs or other tags read the
+per-charge daily vectors (``charges``) and sum them with numpy. Both sum int64
+nano-units, so the choice changes speed, never figures. Values never enter SQL
+text: dimensions map to fixed column names and every value is bound.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
 
 from bot.costs.grammar import Vocabulary
 from bot.costs.model import CostAnswer, CostQuery, GroupCost
@@ -20,7 +24,7 @@ from bot.costs.periods import Window, resolve
 from bot.costs.store import CostStore, day_date, day_number
 from bot.errors import CostbotError
 
-# dimension -> columns it matches (first is the one grouped by)
+# dimension -> columns it matches (the first is the one grouped by)
 DIMENSION_COLUMNS: dict[str, tuple[str, ...]] = {
     "service": ("service", "service_code"),
     "account": ("sub_account", "sub_account_name"),
@@ -46,11 +50,19 @@ class QueryError(CostbotError):
 
 @dataclass
 class _Plan:
-    table: str
-    keys: str
-    id_col: str
-    where: list[str]
-    params: list[object]
+    """Where to read and which rows: the WHERE clause over alias ``g`` with bound values."""
+
+    cube: bool
+    where: list[str] = field(default_factory=list)
+    params: list[object] = field(default_factory=list)
+
+
+@dataclass
+class _Sums:
+    """Raw sums over [previous_start, end]: per currency and day, and per group."""
+
+    by_day: dict[tuple[str, int], int] = field(default_factory=dict)
+    groups: dict[tuple[object, object], list[int]] = field(default_factory=dict)  # key -> [cur, prev]
 
 
 class CostQueryEngine:
@@ -90,12 +102,12 @@ class CostQueryEngine:
         tag_values: dict[str, list[str]] = {}
         for key, value in conn.execute(
             "SELECT DISTINCT t.key, t.value FROM tags t WHERE t.tagset_id IN "
-            "(SELECT tagset_id FROM charge_keys) ORDER BY t.key, t.value"
+            "(SELECT DISTINCT tagset_id FROM charges) ORDER BY t.key, t.value"
         ):
             tag_values.setdefault(key, []).append(value)
         dims: dict[str, list[str]] = {}
         for dim, cols in DIMENSION_COLUMNS.items():
-            table = "charge_keys" if dim in FACT_ONLY else "cost_groups"
+            table = "charges" if dim in FACT_ONLY else "cost_groups"
             values: set[str] = set()
             for col in cols:
                 values |= {
@@ -116,53 +128,33 @@ class CostQueryEngine:
         """Answer one question: totals, comparison, groups and the daily series."""
         today = self.clock().astimezone(UTC).date()
         window = resolve(query.period, today, self.last_data_day())
+        if query.untagged is not None and not query.untagged:
+            query = replace(query, untagged=self.allocation_tags)
         untagged = query.untagged
-        if untagged is not None and not untagged:
-            untagged = self.allocation_tags
-            query = CostQuery(query.filters, query.group_by, query.period, query.measure,
-                              untagged, query.top, query.share)
-        plan = self._plan(query, untagged)
-        measure = MEASURE_COLUMNS[query.measure]
-        lo, hi = day_number(window.previous_start), day_number(window.end)
-        cur_lo = day_number(window.start)
-        where = " AND ".join(["d.day BETWEEN ? AND ?", *plan.where])
-        conn = self.store.conn
-        rows = conn.execute(
-            f"SELECT g.currency, d.day, SUM(d.{measure}) FROM {plan.table} d "
-            f"JOIN {plan.keys} g ON g.id = d.{plan.id_col} WHERE {where} "
-            "GROUP BY g.currency, d.day ORDER BY d.day",
-            [lo, hi, *plan.params],
-        ).fetchall()
-        currencies = sorted({r[0] for r in rows})
+        sums = self._sums(query, self._plan(query, untagged), window)
+        currencies = sorted({c for c, _ in sums.by_day})
         if len(currencies) > 1:
             raise QueryError(
                 f"this spend is in several currencies ({', '.join(currencies)}); "
                 f"add e.g. `currency {currencies[0]}` to the question."
             )
         currency = currencies[0] if currencies else "USD"
-        prev_hi = day_number(window.previous_end)
-        daily = {day_date(d): int(v) for _, d, v in rows if d >= cur_lo}
-        total = sum(daily.values())
-        previous_total = sum(int(v) for _, d, v in rows if d <= prev_hi and d < cur_lo)
+        cur_lo, prev_hi = day_number(window.start), day_number(window.previous_end)
+        per_day = {d: v for (_, d), v in sums.by_day.items()}
+        total = sum(v for d, v in per_day.items() if d >= cur_lo)
+        previous_total = sum(v for d, v in per_day.items() if d <= prev_hi and d < cur_lo)
         series = tuple(
-            (window.start + timedelta(days=i), daily.get(window.start + timedelta(days=i), 0))
+            (window.start + timedelta(days=i), per_day.get(cur_lo + i, 0))
             for i in range((window.end - window.start).days + 1)
         )
-        groups, count = self._groups(query, untagged, plan, measure, window, total)
+        groups, count = self._top_groups(query, sums)
         all_spend = total
         if untagged is not None:
-            base = self._plan(query, None)
-            all_spend = int(conn.execute(
-                f"SELECT COALESCE(SUM(d.{measure}), 0) FROM {base.table} d "
-                f"JOIN {base.keys} g ON g.id = d.{base.id_col} "
-                f"WHERE {' AND '.join(['d.day BETWEEN ? AND ?', *base.where])}",
-                [cur_lo, hi, *base.params],
-            ).fetchone()[0])
+            base = self._sums(replace(query, group_by=None), self._plan(query, None), window,
+                              only_current=True)
+            all_spend = sum(v for (_, d), v in base.by_day.items() if d >= cur_lo)
             if query.group_by is None:
-                groups = (
-                    GroupCost("untagged", total),
-                    GroupCost("tagged", all_spend - total),
-                )
+                groups = (GroupCost("untagged", total), GroupCost("tagged", all_spend - total))
                 count = 2
         return CostAnswer(
             query=query,
@@ -182,15 +174,11 @@ class CostQueryEngine:
         )
 
     def _plan(self, query: CostQuery, untagged: Sequence[str] | None) -> _Plan:
-        """Pick the cube or the full table and build the WHERE clause with bound values."""
+        """Pick the cube or the charges and build the WHERE clause with bound values."""
         dims = {d for d, _ in query.filters} | ({query.group_by} if query.group_by else set())
         tag_keys = {d for d in dims if d not in DIMENSION_COLUMNS} | set(untagged or ())
         cube_tags = set(json.loads(self.store.meta("cube_tags") or "[]"))
-        use_cube = self.use_cube and not (dims & FACT_ONLY) and tag_keys <= cube_tags
-        if use_cube:
-            plan = _Plan("daily_group_costs", "cost_groups", "group_id", [], [])
-        else:
-            plan = _Plan("daily_costs", "charge_keys", "key_id", [], [])
+        plan = _Plan(cube=self.use_cube and not (dims & FACT_ONLY) and tag_keys <= cube_tags)
         for dim, value in query.filters:
             if dim in DIMENSION_COLUMNS:
                 cols = DIMENSION_COLUMNS[dim]
@@ -202,60 +190,103 @@ class CostQueryEngine:
                 )
                 plan.params += [dim, value]
         if untagged:
-            plan.where.append(
-                "(" + " OR ".join(
-                    "g.tagset_id NOT IN (SELECT tagset_id FROM tags WHERE key = ?)" for _ in untagged
-                ) + ")"
-            )
+            plan.where.append("(" + " OR ".join(
+                "g.tagset_id NOT IN (SELECT tagset_id FROM tags WHERE key = ?)" for _ in untagged
+            ) + ")")
             plan.params += list(untagged)
         return plan
 
-    def _groups(
-        self,
-        query: CostQuery,
-        untagged: Sequence[str] | None,
-        plan: _Plan,
-        measure: str,
-        window: Window,
-        total: int,
-    ) -> tuple[tuple[GroupCost, ...], int]:
+    def _group_sql(self, dim: str | None) -> tuple[str, str, str, list[object]]:
+        """Return (key expression, label expression, join, join params) for a grouping."""
+        if dim is None:
+            return "NULL", "NULL", "", []
+        if dim in DIMENSION_COLUMNS:
+            label = "MAX(g.sub_account_name)" if dim == "account" else "NULL"
+            return f"g.{DIMENSION_COLUMNS[dim][0]}", label, "", []
+        return "t.value", "NULL", "LEFT JOIN tags t ON t.tagset_id = g.tagset_id AND t.key = ?", [dim]
+
+    def _sums(self, query: CostQuery, plan: _Plan, window: Window, *,
+              only_current: bool = False) -> _Sums:
+        lo = day_number(window.start if only_current else window.previous_start)
+        hi, cur_lo = day_number(window.end), day_number(window.start)
+        prev_lo, prev_hi = day_number(window.previous_start), day_number(window.previous_end)
+        measure = MEASURE_COLUMNS[query.measure]
+        key_expr, label_expr, join, join_params = self._group_sql(query.group_by)
+        conn = self.store.conn
+        sums = _Sums()
+        where = " AND ".join(plan.where) or "1"
+        if plan.cube:
+            sql = (
+                f"SELECT g.currency, d.day, {key_expr}, {label_expr}, SUM(d.{measure}) "
+                f"FROM daily_group_costs d JOIN cost_groups g ON g.id = d.group_id {join} "
+                f"WHERE d.day BETWEEN ? AND ? AND {where} "
+                f"GROUP BY g.currency, d.day, {key_expr if query.group_by else 'NULL'}"
+            )
+            for currency, day, key, label, value in conn.execute(
+                sql, [*join_params, lo, hi, *plan.params]
+            ):
+                v = int(value)
+                sums.by_day[(currency, day)] = sums.by_day.get((currency, day), 0) + v
+                if query.group_by is not None:
+                    slot = sums.groups.setdefault((key, label), [0, 0])
+                    if day >= cur_lo:
+                        slot[0] += v
+                    elif prev_lo <= day <= prev_hi:
+                        slot[1] += v
+            return sums
+        # The charges: daily vectors summed with numpy, one row per charge.
+        label_col = "g.sub_account_name" if query.group_by == "account" else "NULL"
+        sql = (
+            f"SELECT g.currency, {key_expr}, {label_col}, g.first_day, "
+            f"{'g.billed' if measure == 'billed' else f'COALESCE(g.{measure}, g.billed)'} "
+            f"FROM charges g {join} "
+            f"WHERE g.first_day <= ? AND g.first_day + g.days > ? AND {where}"
+        )
+        days = hi - lo + 1
+        by_currency: dict[str, np.ndarray] = {}
+        split = cur_lo - lo
+        prev_a, prev_b = max(prev_lo - lo, 0), prev_hi - lo + 1
+        for currency, key, label, first, blob in conn.execute(
+            sql, [*join_params, hi, lo, *plan.params]
+        ):
+            vec = np.frombuffer(blob, dtype="<i8")
+            start, end = max(lo, first), min(hi, first + len(vec) - 1)
+            if start > end:
+                continue
+            seg = vec[start - first : end - first + 1]
+            acc = by_currency.get(currency)
+            if acc is None:
+                acc = by_currency[currency] = np.zeros(days, dtype=np.int64)
+            a = start - lo
+            acc[a : a + len(seg)] += seg
+            if query.group_by is not None:
+                slot = sums.groups.setdefault((key, label), [0, 0])
+                cur_from = max(split - a, 0)
+                slot[0] += int(seg[cur_from:].sum())
+                p0, p1 = max(prev_a - a, 0), min(prev_b - a, len(seg))
+                if p1 > p0:
+                    slot[1] += int(seg[p0:p1].sum())
+        for currency, acc in by_currency.items():
+            for i in np.flatnonzero(acc):
+                sums.by_day[(currency, lo + int(i))] = int(acc[i])
+        if by_currency and not sums.by_day:  # spend that nets to zero every day
+            sums.by_day[(next(iter(by_currency)), hi)] = 0
+        return sums
+
+    def _top_groups(self, query: CostQuery, sums: _Sums) -> tuple[tuple[GroupCost, ...], int]:
         dim = query.group_by
         if dim is None:
             return (), 0
-        cur_lo, hi = day_number(window.start), day_number(window.end)
-        prev_lo, prev_hi = day_number(window.previous_start), day_number(window.previous_end)
-        params: list[object] = [cur_lo, measure, prev_lo, prev_hi]
-        join = ""
-        if dim in DIMENSION_COLUMNS:
-            key_expr = f"g.{DIMENSION_COLUMNS[dim][0]}"
-            label_expr = (
-                "MAX(g.sub_account_name)" if dim == "account" else "NULL"
-            )
-        else:
-            join = "LEFT JOIN tags t ON t.tagset_id = g.tagset_id AND t.key = ?"
-            key_expr = "t.value"
-            label_expr = "NULL"
-        sql = (
-            f"SELECT {key_expr} AS k, {label_expr}, "
-            f"SUM(CASE WHEN d.day >= ? THEN d.{measure} ELSE 0 END), "
-            f"SUM(CASE WHEN d.day BETWEEN ? AND ? THEN d.{measure} ELSE 0 END) "
-            f"FROM {plan.table} d JOIN {plan.keys} g ON g.id = d.{plan.id_col} {join} "
-            f"WHERE {' AND '.join(['d.day BETWEEN ? AND ?', *plan.where])} GROUP BY k"
-        )
-        params = [cur_lo, prev_lo, prev_hi]
-        if join:
-            params.append(dim)
-        params += [prev_lo, hi, *plan.params]
-        rows = self.store.conn.execute(sql, params).fetchall()
-        items = []
-        for key, label, cur, prev in rows:
+        merged: dict[str, list[int]] = {}
+        for (key, label), (cur, prev) in sums.groups.items():
             if key is None or key == "":
                 name = NO_TAG.format(key=dim) if dim not in DIMENSION_COLUMNS else "(none)"
             else:
                 name = f"{label} ({key})" if label and label != key else str(key)
-            if int(cur) == 0 and int(prev) == 0:
-                continue
-            items.append(GroupCost(name, int(cur), int(prev)))
+            slot = merged.setdefault(name, [0, 0])
+            slot[0] += cur
+            slot[1] += prev
+        items = [GroupCost(k, c, p) for k, (c, p) in merged.items() if c or p]
         items.sort(key=lambda g: (-g.cost, g.key))
         count = len(items)
         top = max(query.top, 1)
@@ -269,3 +300,6 @@ class CostQueryEngine:
                 members=len(rest),
             )]
         return tuple(items), count
+
+
+__all__ = ["CostQueryEngine", "QueryError", "day_date"]

@@ -49,7 +49,10 @@ class Rollup:
 
     allocation_tags: Sequence[str]
     keys: list[tuple[str, ...]] = field(default_factory=list)  # KEY_FIELDS + (tagset json,)
+    groups: list[tuple[str, ...]] = field(default_factory=list)  # period, GROUP_COLUMNS, tags
     _key_index: dict[tuple[str, ...], int] = field(default_factory=dict)
+    _group_index: dict[tuple[str, ...], int] = field(default_factory=dict)
+    _restricted: dict[str, str] = field(default_factory=dict)
     _parts: list[tuple[np.ndarray, ...]] = field(default_factory=list)
 
     def add(self, table: pa.Table) -> set[tuple[str, str, str]]:
@@ -57,33 +60,24 @@ class Rollup:
         if table.num_rows == 0:
             return set()
         tag_names = sorted(c for c in table.column_names if c.startswith(TAG_PREFIX))
-        names = [*KEY_FIELDS, *tag_names]
-        codes, dictionaries = [], []
-        for name in names:
-            enc = pc.dictionary_encode(table.column(name)).combine_chunks()
-            codes.append(pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False))
-            dictionaries.append(enc.dictionary.to_pylist())
-        row_codes, first = _factorize(codes)
-        local_to_global = np.empty(len(first), dtype=np.int64)
-        for local, row in enumerate(first):
-            values = [d[c[row]] if c[row] >= 0 else None
-                      for d, c in zip(dictionaries, codes, strict=True)]
-            tags = {
-                name[len(TAG_PREFIX):]: v
-                for name, v in zip(tag_names, values[len(KEY_FIELDS):], strict=True)
-                if v
-            }
-            key = (*(v or "" for v in values[: len(KEY_FIELDS)]), tagset_json(tags))
-            idx = self._key_index.get(key)
-            if idx is None:
-                idx = self._key_index[key] = len(self.keys)
-                self.keys.append(key)
-            local_to_global[local] = idx
+        tagset_codes, tagset_texts = _tagsets(table, tag_names)
+        codes, dictionaries = zip(*(_codes(table.column(name)) for name in KEY_FIELDS),
+                                  strict=True)
+        key_rows, key_local = self._intern(
+            list(codes), list(dictionaries), tagset_codes, tagset_texts,
+            self._key_index, self.keys,
+        )
+        restricted_texts, restricted_codes = self._restrict(tagset_texts)
+        group_rows, _ = self._intern(
+            [codes[p] for p in _GROUP_POSITIONS], [dictionaries[p] for p in _GROUP_POSITIONS],
+            restricted_codes[tagset_codes], restricted_texts, self._group_index, self.groups,
+        )
         pi, ai = KEY_FIELDS.index("provider"), KEY_FIELDS.index("billing_account")
-        seen = {(self.keys[i][pi], self.keys[i][ai], self.keys[i][0]) for i in set(local_to_global.tolist())}
+        seen = {(self.keys[k][pi], self.keys[k][ai], self.keys[k][0]) for k in key_local}
         self._parts.append(
             (
-                local_to_global[row_codes],
+                key_rows,
+                group_rows,
                 _np(table, "day", np.int32),
                 _np(table, "billed", np.int64),
                 _np(table, "effective", np.int64),
@@ -92,45 +86,98 @@ class Rollup:
         )
         return seen
 
-    def finish(self) -> tuple[DailyAmounts, list[tuple[str, ...]], np.ndarray]:
-        """Return per-key daily amounts, the cube's group tuples and the key→group map."""
-        if not self._parts:
-            empty = np.zeros(0, dtype=np.int64)
-            return DailyAmounts(empty, empty.astype(np.int32), empty, empty, empty, empty), [], empty
-        cols = [np.concatenate([p[i] for p in self._parts]) for i in range(5)]
-        self._parts.clear()
-        daily = _sum_by_index_day(cols[0], cols[1], cols[2:], np.ones(len(cols[0]), np.int64))
-        groups, key_to_group = self._groups()
-        return daily, groups, key_to_group
-
-    def cube(self, daily: DailyAmounts, key_to_group: np.ndarray) -> DailyAmounts:
-        """Roll per-key daily amounts up to per-group daily amounts."""
-        return _sum_by_index_day(
-            key_to_group[daily.index], daily.day,
-            [daily.billed, daily.effective, daily.list], daily.lines,
-        )
-
-    def _groups(self) -> tuple[list[tuple[str, ...]], np.ndarray]:
+    def _restrict(self, tagset_texts: list[str]) -> tuple[list[str], np.ndarray]:
+        """Map each tag set to its allocation-tag part (the cube keeps only those)."""
         allocation = set(self.allocation_tags)
-        index: dict[tuple[str, ...], int] = {}
-        groups: list[tuple[str, ...]] = []
-        key_to_group = np.empty(len(self.keys), dtype=np.int64)
-        tag_cache: dict[str, str] = {}
-        for i, key in enumerate(self.keys):
-            tags_text = key[-1]
-            restricted = tag_cache.get(tags_text)
+        texts: list[str] = []
+        position: dict[str, int] = {}
+        codes = np.empty(len(tagset_texts), dtype=np.int64)
+        for i, text in enumerate(tagset_texts):
+            restricted = self._restricted.get(text)
             if restricted is None:
-                tags = json.loads(tags_text)
-                restricted = tag_cache[tags_text] = tagset_json(
+                tags = json.loads(text)
+                restricted = self._restricted[text] = tagset_json(
                     {k: v for k, v in tags.items() if k in allocation}
                 )
-            group = (*(key[p] for p in _GROUP_POSITIONS), restricted)
-            g = index.get(group)
-            if g is None:
-                g = index[group] = len(groups)
-                groups.append(group)
-            key_to_group[i] = g
-        return groups, key_to_group
+            if restricted not in position:
+                position[restricted] = len(texts)
+                texts.append(restricted)
+            codes[i] = position[restricted]
+        return texts, codes
+
+    @staticmethod
+    def _intern(
+        codes: list[np.ndarray],
+        dictionaries: list[list[str]],
+        tag_codes: np.ndarray,
+        tag_texts: list[str],
+        index: dict[tuple[str, ...], int],
+        table: list[tuple[str, ...]],
+    ) -> tuple[np.ndarray, set[int]]:
+        """Give every row the global id of its (columns…, tag set) tuple, adding new tuples."""
+        row_codes, first = _factorize([*codes, tag_codes])
+        columns = [
+            np.asarray([*values, ""], dtype=object)[c[first]]  # code -1 (null) reads as ""
+            for values, c in zip(dictionaries, codes, strict=True)
+        ]
+        columns.append(np.asarray(tag_texts, dtype=object)[tag_codes[first]])
+        local_to_global = np.empty(len(first), dtype=np.int64)
+        for local, key in enumerate(zip(*columns, strict=True)):
+            idx = index.get(key)
+            if idx is None:
+                idx = index[key] = len(table)
+                table.append(key)
+            local_to_global[local] = idx
+        return local_to_global[row_codes], set(local_to_global.tolist())
+
+    def finish(self) -> tuple[DailyAmounts, DailyAmounts]:
+        """Return per-key and per-group daily amounts, sorted by (index, day)."""
+        if not self._parts:
+            empty = np.zeros(0, dtype=np.int64)
+            none = DailyAmounts(empty, empty.astype(np.int32), empty, empty, empty, empty)
+            return none, none
+        cols = [np.concatenate([p[i] for p in self._parts]) for i in range(6)]
+        self._parts.clear()
+        ones = np.ones(len(cols[0]), np.int64)
+        daily = _sum_by_index_day(cols[0], cols[2], cols[3:], ones)
+        cube = _sum_dense(cols[1], cols[2], cols[3:], len(self.groups))
+        return daily, cube
+
+
+def _codes(column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
+    """Return integer codes (-1 for null) and the distinct values of a text column."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    if not pa.types.is_dictionary(column.type):
+        column = pc.dictionary_encode(column)
+    indices = column.indices
+    codes = (pc.fill_null(indices, -1) if indices.null_count else indices).to_numpy(
+        zero_copy_only=False
+    )
+    return codes.astype(np.int64, copy=False), column.dictionary.to_pylist()
+
+
+def _tagsets(table: pa.Table, tag_names: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Give each row the code of its tag set; return codes and the canonical JSON per code."""
+    if not tag_names:
+        return np.zeros(table.num_rows, dtype=np.int64), [tagset_json({})]
+    codes, dictionaries = zip(*(_codes(table.column(n)) for n in tag_names), strict=True)
+    ids, first = _factorize(list(codes))
+    keys = [n[len(TAG_PREFIX):] for n in tag_names]
+    texts: list[str] = []
+    canonical: dict[str, int] = {}
+    remap = np.empty(len(first), dtype=np.int64)
+    for i, row in enumerate(first):
+        tags = {
+            k: d[c[row]] for k, d, c in zip(keys, dictionaries, codes, strict=True)
+            if c[row] >= 0 and d[c[row]]
+        }
+        text = tagset_json(tags)
+        if text not in canonical:
+            canonical[text] = len(texts)
+            texts.append(text)
+        remap[i] = canonical[text]
+    return remap[ids], texts
 
 
 def _np(table: pa.Table, name: str, dtype: type) -> np.ndarray:
@@ -156,6 +203,32 @@ def _factorize(codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     first = np.full(len(uniques), -1, dtype=np.int64)
     first[ids[::-1]] = np.arange(len(ids) - 1, -1, -1)
     return ids.astype(np.int64), first
+
+
+def _sum_dense(
+    index: np.ndarray, day: np.ndarray, amounts: list[np.ndarray], n_index: int
+) -> DailyAmounts:
+    """Sum by (index, day) into a dense grid when it is small (the cube), else by sorting."""
+    lo, hi = int(day.min()), int(day.max())
+    span = hi - lo + 1
+    if n_index * span > 50_000_000:
+        return _sum_by_index_day(index, day, amounts, np.ones(len(index), np.int64))
+    cell = index * span + (day - lo)
+    lines = np.bincount(cell, minlength=n_index * span).astype(np.int64)
+    sums = []
+    for a in amounts:
+        grid = np.zeros(n_index * span, dtype=np.int64)
+        np.add.at(grid, cell, a)
+        sums.append(grid)
+    used = np.flatnonzero(lines)
+    return DailyAmounts(
+        index=used // span,
+        day=(used % span + lo).astype(np.int32),
+        billed=sums[0][used],
+        effective=sums[1][used],
+        list=sums[2][used],
+        lines=lines[used],
+    )
 
 
 def _sum_by_index_day(

@@ -1,13 +1,15 @@
 """The store's schema, as sqlite-utils migrations (see docs/store.md).
 
-Layout, in short: ``charge_keys`` holds each distinct line (source, billing
+Layout, in short: ``charges`` holds each distinct charge (source, billing
 period, account, service, region, resource, SKU, categories, currency, tag set)
-once; ``daily_costs`` holds one row per key and UTC day with three exact
-integer amounts in nano-units. ``cost_groups`` / ``daily_group_costs`` are the
-same numbers rolled up without the resource and with only the allocation tags:
-a small cube that answers the common questions (by team, untagged …) in
-milliseconds. Tags live normalised in ``tagsets`` / ``tags`` so tag filters are
-index look-ups, never JSON scans.
+once, with its daily amounts as vectors of exact int64 nano-units (one element
+per UTC day from ``first_day``): resource-level daily detail at one row per
+resource and month, which is what makes a year of 20 000 resources load in
+seconds. ``cost_groups`` / ``daily_group_costs`` hold the same amounts rolled
+up without the resource, with only the allocation tags, one plain row per group
+and day: a small cube that answers the common questions (by team, untagged …)
+in milliseconds with plain SQL. Tags live normalised in ``tagsets`` / ``tags``,
+so tag filters are index look-ups, never JSON scans.
 """
 
 from __future__ import annotations
@@ -80,23 +82,25 @@ CREATE TABLE tags (
   PRIMARY KEY (key, value, tagset_id)
 ) WITHOUT ROWID;
 CREATE INDEX tags_by_tagset ON tags (tagset_id, key);
-CREATE TABLE charge_keys (
+CREATE TABLE charges (
   id INTEGER PRIMARY KEY,
   source_id INTEGER NOT NULL REFERENCES sources(id),
   billing_period TEXT NOT NULL,
   {key_cols},
-  tagset_id INTEGER NOT NULL REFERENCES tagsets(id)
+  tagset_id INTEGER NOT NULL REFERENCES tagsets(id),
+  first_day INTEGER NOT NULL,
+  days INTEGER NOT NULL,
+  lines INTEGER NOT NULL,
+  billed_total INTEGER NOT NULL,
+  effective_total INTEGER NOT NULL,
+  list_total INTEGER NOT NULL,
+  billed BLOB NOT NULL,
+  effective BLOB,  -- NULL: same as billed
+  list BLOB  -- NULL: same as billed
 );
-CREATE INDEX charge_keys_by_period ON charge_keys (source_id, billing_period);
-CREATE INDEX charge_keys_by_resource ON charge_keys (resource_id);
-CREATE TABLE daily_costs (
-  key_id INTEGER NOT NULL,
-  day INTEGER NOT NULL,
-  billed INTEGER NOT NULL,
-  effective INTEGER NOT NULL,
-  list INTEGER NOT NULL,
-  PRIMARY KEY (key_id, day)
-) WITHOUT ROWID;
+CREATE INDEX charges_by_period ON charges (source_id, billing_period);
+CREATE INDEX charges_by_resource ON charges (resource_id);
+CREATE INDEX charges_by_day ON charges (first_day);
 CREATE TABLE cost_groups (
   id INTEGER PRIMARY KEY,
   source_id INTEGER NOT NULL REFERENCES sources(id),

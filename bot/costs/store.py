@@ -150,16 +150,17 @@ class CostStore:
             self._delete_period(sid, period)
 
         tagset_ids = self._tagset_ids({k[-1] for k in keys} | {g[-1] for g in groups})
-        key_base = self._next_id("charge_keys")
+        vectors = DailyVectors.from_daily(daily)
         conn.executemany(
-            f"INSERT INTO charge_keys (id, source_id, billing_period, {', '.join(KEY_COLUMNS)}, "
-            f"tagset_id) VALUES ({', '.join('?' * (len(KEY_COLUMNS) + 4))})",
+            f"INSERT INTO charges (source_id, billing_period, {', '.join(KEY_COLUMNS)}, "
+            "tagset_id, first_day, days, lines, billed_total, effective_total, list_total, "
+            f"billed, effective, list) VALUES ({', '.join('?' * (len(KEY_COLUMNS) + 12))})",
             (
-                (key_base + i, source_ids[(k[pi], k[ai])], *k[:-1], tagset_ids[k[-1]])
-                for i, k in enumerate(keys)
+                (source_ids[(keys[k][pi], keys[k][ai])], *keys[k][:-1], tagset_ids[keys[k][-1]],
+                 *vectors.row(pos))
+                for pos, k in enumerate(vectors.keys.tolist())
             ),
         )
-        _insert_amounts(conn, "daily_costs", "key_id", key_base, daily)
         group_base = self._next_id("cost_groups")
         gpi = 1 + GROUP_COLUMNS.index("provider")
         gai = 1 + GROUP_COLUMNS.index("billing_account")
@@ -188,8 +189,9 @@ class CostStore:
         replaced: set[tuple[str, str, str]],
     ) -> list[DeliveryStats]:
         pi, ai = 1 + KEY_COLUMNS.index("provider"), 1 + KEY_COLUMNS.index("billing_account")
+        position = {d: i for i, d in enumerate(deliveries)}
         delivery_of_key = np.array(
-            [deliveries.index((k[pi], k[ai], k[0])) for k in keys] or [0], dtype=np.int64
+            [position[(k[pi], k[ai], k[0])] for k in keys] or [0], dtype=np.int64
         )
         which = delivery_of_key[daily.index] if len(daily.index) else np.zeros(0, np.int64)
         out = []
@@ -225,12 +227,7 @@ class CostStore:
     def _delete_period(self, source_id: int, period: str) -> None:
         conn = self.conn
         conn.execute(
-            "DELETE FROM daily_costs WHERE key_id IN "
-            "(SELECT id FROM charge_keys WHERE source_id = ? AND billing_period = ?)",
-            (source_id, period),
-        )
-        conn.execute(
-            "DELETE FROM charge_keys WHERE source_id = ? AND billing_period = ?", (source_id, period)
+            "DELETE FROM charges WHERE source_id = ? AND billing_period = ?", (source_id, period)
         )
         conn.execute(
             "DELETE FROM daily_group_costs WHERE group_id IN "
@@ -296,6 +293,54 @@ class CostStore:
         cols = ("provider", "billing_account", "billing_period", "format", "rows_read",
                 "rows_skipped", "billed", "effective", "list", "ingested_at")
         return [dict(zip(cols, r, strict=True)) for r in rows]
+
+
+class DailyVectors:
+    """Per-key daily amounts as dense int64 vectors (little-endian bytes for SQLite BLOBs).
+
+    The effective and list vectors are stored as NULL when they equal the billed
+    one (on-demand usage, most of a bill), which halves what is written.
+    """
+
+    def __init__(self, daily: DailyAmounts) -> None:
+        idx = daily.index
+        n = len(idx)
+        starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]]) if n else np.zeros(0, np.int64)
+        ends = np.r_[starts[1:], n].astype(np.int64)
+        self.keys = idx[starts]
+        first = daily.day[starts].astype(np.int64)
+        span = daily.day[ends - 1].astype(np.int64) - first + 1
+        offsets = np.r_[0, np.cumsum(span)].astype(np.int64)
+        row_key = np.repeat(np.arange(len(starts)), ends - starts)
+        position = offsets[row_key] + (daily.day - first[row_key])
+        columns: list[list[object]] = [first.tolist(), span.tolist()]
+        columns.append(np.add.reduceat(daily.lines, starts).tolist() if n else [])
+        billed_flat: np.ndarray | None = None
+        blobs: list[list[object]] = []
+        for amounts in (daily.billed, daily.effective, daily.list):
+            columns.append(np.add.reduceat(amounts, starts).tolist() if n else [])
+            flat = np.zeros(int(offsets[-1]), dtype="<i8")
+            flat[position] = amounts
+            buf = flat.tobytes()
+            bounds = (offsets * 8).tolist()
+            vectors: list[object] = [buf[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+            if billed_flat is None:
+                billed_flat = flat
+            else:
+                same = np.add.reduceat((flat != billed_flat).astype(np.int64), offsets[:-1]) == 0 \
+                    if len(starts) else np.zeros(0, bool)
+                vectors = [None if eq else v for eq, v in zip(same.tolist(), vectors, strict=True)]
+            blobs.append(vectors)
+        self.rows = list(zip(*columns, *blobs, strict=True))
+
+    @classmethod
+    def from_daily(cls, daily: DailyAmounts) -> DailyVectors:
+        """Build vectors from sorted per-(key, day) amounts."""
+        return cls(daily)
+
+    def row(self, i: int) -> tuple[object, ...]:
+        """Return the stored columns of the i-th key with data."""
+        return self.rows[i]  # type: ignore[no-any-return]
 
 
 def _insert_amounts(

@@ -127,7 +127,7 @@ def write_legacy(path: Path) -> Path:
 
 def totals(store: CostStore) -> dict[str, Decimal]:
     b, e, l_ = store.conn.execute(
-        "SELECT SUM(billed), SUM(effective), SUM(list) FROM daily_costs"
+        "SELECT SUM(billed_total), SUM(effective_total), SUM(list_total) FROM charges"
     ).fetchone()
     return {"billed": from_nanos(b), "effective": from_nanos(e), "list": from_nanos(l_)}
 
@@ -152,7 +152,7 @@ def test_line_item_types_become_focus_charge_and_pricing_categories(
     path = writer(tmp_path / ("bill.parquet" if writer is write_cur2 else "bill.csv"))  # type: ignore[operator]
     run(store, str(path))
     got = dict(store.conn.execute(
-        "SELECT sku, charge_category || '/' || pricing_category FROM charge_keys"
+        "SELECT sku, charge_category || '/' || pricing_category FROM charges"
     ).fetchall())
     assert got["USE1-BoxUsage:p4d.24xlarge"] == "Usage/Standard"
     assert got["USE1-SpotUsage:g5.xlarge"] == "Usage/Dynamic"

@@ -27,7 +27,7 @@ def run(store: CostStore, *paths: Path, **kw: object) -> object:
 
 def stored_totals(store: CostStore) -> tuple[Decimal, Decimal, Decimal]:
     row = store.conn.execute(
-        "SELECT SUM(billed), SUM(effective), SUM(list) FROM daily_costs"
+        "SELECT SUM(billed_total), SUM(effective_total), SUM(list_total) FROM charges"
     ).fetchone()
     return tuple(from_nanos(int(v or 0)) for v in row)  # type: ignore[return-value]
 
@@ -51,7 +51,9 @@ def test_commitment_purchase_is_billed_but_amortized_to_zero_effective(store: Co
 
 def test_the_cube_and_the_detail_hold_the_same_amounts(store: CostStore) -> None:
     run(store, *SCENARIOS[:3])
-    detail = store.conn.execute("SELECT SUM(billed), SUM(effective) FROM daily_costs").fetchone()
+    detail = store.conn.execute(
+        "SELECT SUM(billed_total), SUM(effective_total) FROM charges"
+    ).fetchone()
     cube = store.conn.execute(
         "SELECT SUM(billed), SUM(effective) FROM daily_group_costs"
     ).fetchone()
@@ -68,7 +70,7 @@ def test_spreadsheet_formatted_exports_get_a_clear_error_not_a_guess(
     assert path.name in text
     assert "spreadsheet" in text
     assert "row 1" in text
-    assert store.conn.execute("SELECT COUNT(*) FROM daily_costs").fetchone()[0] == 0
+    assert store.conn.execute("SELECT COUNT(*) FROM charges").fetchone()[0] == 0
 
 
 def test_dollar_amounts_are_named_with_file_row_and_column(tmp_path: Path, store: CostStore) -> None:
@@ -142,8 +144,7 @@ def test_a_newer_delivery_replaces_the_whole_billing_period(tmp_path: Path, stor
     restated = write_csv(tmp_path / "v2.csv", [focus_row("2024-09-01", "12.34")])
     run(store, restated)
     rows = dict(store.conn.execute(
-        "SELECT k.billing_period, SUM(d.billed) FROM daily_costs d "
-        "JOIN charge_keys k ON k.id = d.key_id GROUP BY 1"
+        "SELECT billing_period, SUM(billed_total) FROM charges GROUP BY 1"
     ).fetchall())
     assert rows == {"2024-09": 12_340_000_000, "2024-10": 1_000_000_000}
 
@@ -155,8 +156,8 @@ def test_hourly_rows_roll_up_to_one_row_per_resource_day(tmp_path: Path, store: 
         r["ChargePeriodStart"] = f"2024-09-01T{hour:02d}:00:00Z"
         rows.append(r)
     run(store, write_csv(tmp_path / "hourly.csv", rows))
-    assert store.conn.execute("SELECT COUNT(*), SUM(billed) FROM daily_costs").fetchone() == (
-        1, 24 * 333_333_333,
+    assert store.conn.execute("SELECT COUNT(*), days, billed_total, lines FROM charges").fetchone() == (
+        1, 1, 24 * 333_333_333, 24,
     )
 
 
@@ -168,19 +169,19 @@ def test_real_export_quirks_are_normalised_and_reported(tmp_path: Path, store: C
     notes = " ".join(result.files[0].notes)
     assert "'usage' read as 'Usage'" in notes
     row = store.conn.execute(
-        "SELECT charge_category, pricing_category, resource_id FROM charge_keys"
+        "SELECT charge_category, pricing_category, resource_id FROM charges"
     ).fetchone()
     assert row == ("Usage", "", "")
     assert store.conn.execute("SELECT key, value FROM tags").fetchall() == [("team", "ai-research")]
 
 
 def test_tag_values_never_reach_sql_text(tmp_path: Path, store: CostStore) -> None:
-    evil = "x'); DROP TABLE daily_costs; --"
+    evil = "x'); DROP TABLE charges; --"
     run(store, write_csv(tmp_path / "e.csv", [
         focus_row("2024-09-01", "1.00", tags='{"team": "' + evil.replace('"', '\\"') + '"}'),
     ]))
     assert store.conn.execute("SELECT value FROM tags").fetchone()[0] == evil
-    assert store.conn.execute("SELECT COUNT(*) FROM daily_costs").fetchone()[0] == 1
+    assert store.conn.execute("SELECT COUNT(*) FROM charges").fetchone()[0] == 1
 
 
 def test_opening_something_that_is_not_a_store_is_a_clear_error(tmp_path: Path) -> None:

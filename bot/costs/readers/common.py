@@ -8,7 +8,7 @@ value for every amount below ~$9 million with at most 9 decimals.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -139,15 +139,67 @@ def decode(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     return arr
 
 
-def clean_strings(arr: pa.Array) -> pa.Array:
-    """Trim strings and turn the exporters' ``NULL``/``null`` spellings into empty text."""
-    arr = decode(arr)
-    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
-        arr = pc.cast(arr, pa.string())
-    arr = pc.utf8_trim_whitespace(arr)
-    is_null_word = pc.match_substring_regex(arr, r"^(?i:null|none|nan)$")
-    arr = pc.if_else(pc.fill_null(is_null_word, False), pa.scalar("", pa.string()), arr)
-    return pc.fill_null(arr, "")
+def _clean_values(values: pa.Array) -> pa.Array:
+    """Trim text and blank out the exporters' ``NULL``/``null`` spellings (no nulls remain)."""
+    if not pa.types.is_string(values.type) and not pa.types.is_large_string(values.type):
+        values = pc.cast(values, pa.string())
+    values = pc.utf8_trim_whitespace(values)
+    is_null_word = pc.fill_null(pc.match_substring_regex(values, r"^(?i:null|none|nan)$"), False)
+    values = pc.if_else(is_null_word, pa.scalar("", pa.string()), values)
+    return pc.fill_null(values, "")
+
+
+def clean_text(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Return cleaned plain text (for amounts and timestamps, where values rarely repeat)."""
+    return _clean_values(decode(arr))
+
+
+def clean_strings(arr: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
+    """Return a cleaned, dictionary-encoded text column (nulls become empty text).
+
+    Dimension columns repeat a few values millions of times, so they are kept
+    dictionary-encoded end to end: cleaning and mapping touch the dictionary,
+    not the rows, and the roll-up reads the integer codes directly.
+    """
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    if not pa.types.is_dictionary(arr.type):
+        if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+            arr = pc.cast(arr, pa.string())
+        arr = pc.dictionary_encode(arr)
+    dictionary = _clean_values(arr.dictionary)
+    indices = arr.indices
+    if indices.null_count:
+        dictionary = pa.concat_arrays([dictionary, pa.array([""], dictionary.type)])
+        indices = pc.fill_null(indices, pa.scalar(len(dictionary) - 1, indices.type))
+    return pa.DictionaryArray.from_arrays(indices, dictionary)
+
+
+def constant(value: str, n: int) -> pa.DictionaryArray:
+    """A text column holding one value n times, without materialising n strings."""
+    return pa.DictionaryArray.from_arrays(
+        pa.array(np.zeros(n, dtype=np.int32)), pa.array([value], pa.string())
+    )
+
+
+def map_values(arr: pa.DictionaryArray, fn: Callable[[str], str]) -> pa.DictionaryArray:
+    """Apply a function to each distinct value of a dictionary column."""
+    mapped = pa.array([fn(v) for v in arr.dictionary.to_pylist()], pa.string())
+    return pa.DictionaryArray.from_arrays(arr.indices, mapped)
+
+
+def value_mask(arr: pa.DictionaryArray, predicate: Callable[[str], bool]) -> np.ndarray:
+    """Return a row mask of the values for which ``predicate`` holds (evaluated per distinct)."""
+    hits = np.array([predicate(v) for v in arr.dictionary.to_pylist()] or [False], dtype=bool)
+    return hits[arr.indices.to_numpy(zero_copy_only=False)]
+
+
+def coalesce_text(first: pa.DictionaryArray, fallback: pa.DictionaryArray) -> pa.DictionaryArray:
+    """Take ``first`` where it is not empty, else ``fallback``."""
+    empty = value_mask(first, lambda v: v == "")
+    if not empty.any():
+        return first
+    return clean_strings(pc.if_else(pa.array(empty), decode(fallback), decode(first)))
 
 
 def decimal_text_to_nanos(
@@ -158,7 +210,7 @@ def decimal_text_to_nanos(
     Spreadsheet formatting (``$10,000.00``) is refused with a clear reason rather
     than guessed at.
     """
-    text = clean_strings(arr)
+    text = clean_text(arr)
     empty = pc.equal(text, "")
     ok = pc.match_substring_regex(text, _DECIMAL_RE)
     looks_money = pc.match_substring_regex(text, r"[$€£]|\d,\d{3}")
@@ -229,7 +281,7 @@ def text_to_day(arr: pa.Array, column: str, bad: BadRows, *, required: bool = Tr
     converted to UTC. ``5/1/25``-style dates are refused: month and day order
     cannot be known.
     """
-    text = clean_strings(arr)
+    text = clean_text(arr)
     empty = pc.equal(text, "")
     iso_utc = pc.match_substring_regex(text, _TIMESTAMP_RE)
     out = np.zeros(len(text), dtype=np.int32)
@@ -289,41 +341,88 @@ def timestamp_to_day(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return pc.cast(a, pa.int32()).to_numpy(zero_copy_only=False)
 
 
-def period_from_day(days: np.ndarray) -> pa.Array:
-    """Return ``YYYY-MM`` text for day numbers (billing periods are calendar months)."""
-    dates = pa.array(days.astype("datetime64[D]"))
-    return pc.utf8_slice_codeunits(pc.cast(pc.cast(dates, pa.date32()), pa.string()), 0, 7)
+def period_from_day(days: np.ndarray) -> pa.DictionaryArray:
+    """Return ``YYYY-MM`` (billing periods are calendar months) for day numbers."""
+    if len(days) == 0:
+        return constant("", 0)
+    lo = int(days.min())
+    span = np.arange(lo, int(days.max()) + 1).astype("datetime64[D]").astype("datetime64[M]")
+    labels, by_day = np.unique(span, return_inverse=True)
+    codes = by_day.astype(np.int32)[days - lo]
+    return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array([str(m) for m in labels]))
+
+
+def map_to_tag_columns(tags: pa.Array | pa.ChunkedArray) -> dict[str, pa.DictionaryArray]:
+    """Spread a ``map<string,string>`` column into one dictionary column per raw key.
+
+    Works on the map's flattened keys and values (one pass, no per-row lookups):
+    ``pyarrow.compute.map_lookup`` per key is an order of magnitude slower on
+    millions of rows.
+    """
+    if isinstance(tags, pa.ChunkedArray):
+        tags = tags.combine_chunks() if tags.num_chunks != 1 else tags.chunk(0)
+    n = len(tags)
+    if n == 0:
+        return {}
+    offsets = tags.offsets.to_numpy(zero_copy_only=False)
+    keys_flat = tags.keys
+    items_flat = tags.items
+    start = int(offsets[0])
+    lengths = np.diff(offsets)
+    if tags.null_count:
+        lengths = np.where(tags.is_null().to_numpy(zero_copy_only=False), 0, lengths)
+    rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    positions = np.concatenate(
+        [np.arange(o, o + ln) for o, ln in zip(offsets[:-1], lengths, strict=True) if ln]
+    ) - start if tags.null_count else np.arange(len(rows)) + int(offsets[0]) - start
+    keys_enc = pc.dictionary_encode(keys_flat.slice(start, int(offsets[-1]) - start))
+    values_enc = clean_strings(items_flat.slice(start, int(offsets[-1]) - start))
+    key_codes = keys_enc.indices.to_numpy(zero_copy_only=False)[positions]
+    value_codes = values_enc.indices.to_numpy(zero_copy_only=False)[positions]
+    out: dict[str, pa.DictionaryArray] = {}
+    for k, key in enumerate(keys_enc.dictionary.to_pylist()):
+        if key is None:
+            continue
+        mask = key_codes == k
+        codes = np.full(n, -1, dtype=np.int32)
+        codes[rows[mask]] = value_codes[mask]
+        indices = pa.array(codes, mask=codes < 0)
+        out[key] = pa.DictionaryArray.from_arrays(indices, values_enc.dictionary)
+    return out
 
 
 def normalise_enum(
-    arr: pa.Array, allowed: Sequence[str], column: str, bad: BadRows, report: ReadReport,
-    *, required: bool,
-) -> pa.Array:
+    arr: pa.Array | pa.ChunkedArray,
+    allowed: Sequence[str],
+    column: str,
+    bad: BadRows,
+    report: ReadReport,
+    *,
+    required: bool,
+) -> pa.DictionaryArray:
     """Map values case-insensitively onto the allowed spellings; unknown values are bad rows."""
     text = clean_strings(arr)
     lookup = {a.lower(): a for a in allowed}
-    enc = pc.dictionary_encode(text)
-    dictionary = enc.dictionary.to_pylist()
-    mapped = []
-    unknown = []
-    for v in dictionary:
-        canon = lookup.get(v.lower().replace(" ", "").replace("-", ""), lookup.get(v.lower()))
-        if canon is None and v == "" and not required:
-            canon = ""
-        if canon is None:
-            unknown.append(v)
-            canon = ""
-        elif canon != v and v:
-            report.note(f"{column}: {v!r} read as {canon!r}")
-        mapped.append(canon)
-    out = pc.take(pa.array(mapped, pa.string()), enc.indices)
+    unknown: set[str] = set()
+
+    def canon(v: str) -> str:
+        found = lookup.get(v.lower().replace(" ", "").replace("-", ""), lookup.get(v.lower()))
+        if found is None:
+            if v == "" and not required:
+                return ""
+            unknown.add(v)
+            return ""
+        if found != v and v:
+            report.note(f"{column}: {v!r} read as {found!r}")
+        return found
+
+    out = map_values(text, canon)
     if unknown:
-        mask = pc.is_in(text, value_set=pa.array(unknown, pa.string()))
         reason = (
-            f"missing {column}" if unknown == [""] else
+            f"missing {column}" if unknown == {""} else
             "{value!r} is not one of " + ", ".join(allowed)
         )
-        bad.add(mask, column, text, reason)
+        bad.add(value_mask(text, lambda v: v in unknown), column, decode(text), reason)
     return out
 
 

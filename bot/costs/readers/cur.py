@@ -26,14 +26,20 @@ from bot.costs.readers.common import (
     LineBatch,
     ReadReport,
     clean_strings,
+    clean_text,
+    coalesce_text,
+    constant,
     decimal_text_to_nanos,
     decode,
     float_to_nanos,
+    map_to_tag_columns,
+    map_values,
     missing_columns_error,
     period_from_day,
     tag_columns,
     text_to_day,
     timestamp_to_day,
+    value_mask,
 )
 from bot.costs.readers.tabular import iter_batches
 from bot.costs.tags import canonical_tag_key
@@ -177,10 +183,10 @@ def _col(table: pa.Table, names: Mapping[str, str], key: str) -> pa.ChunkedArray
     return table.column(name) if name and name in table.column_names else None
 
 
-def _text(table: pa.Table, names: Mapping[str, str], key: str) -> pa.Array:
+def _text(table: pa.Table, names: Mapping[str, str], key: str) -> pa.DictionaryArray:
     col = _col(table, names, key)
     if col is None:
-        return pa.array(np.full(table.num_rows, "", dtype=object), pa.string())
+        return constant("", table.num_rows)
     return clean_strings(col)
 
 
@@ -200,15 +206,6 @@ def _day(table: pa.Table, names: Mapping[str, str], key: str, bad: BadRows) -> n
     return text_to_day(decode(col), names[key], bad)
 
 
-def _map_dictionary(arr: pa.Array, fn: dict[str, str], default: str) -> tuple[pa.Array, list[str]]:
-    """Apply a value mapping once per distinct value; return mapped values and unknowns."""
-    enc = pc.dictionary_encode(arr)
-    values = enc.dictionary.to_pylist()
-    unknown = [v for v in values if v not in fn]
-    mapped = pa.array([fn.get(v, default) for v in values], pa.string())
-    return pc.take(mapped, enc.indices), unknown
-
-
 def _convert(
     table: pa.Table,
     names: Mapping[str, str],
@@ -220,33 +217,32 @@ def _convert(
     n = table.num_rows
     line_type = _text(table, names, "line_type")
     amounts = {k: _nanos(table, names, k, bad) for k in AMOUNTS}
-    charge_category, unknown = _map_dictionary(line_type, CHARGE_CATEGORY, "")
+    unknown = {v for v in line_type.dictionary.to_pylist() if v not in CHARGE_CATEGORY}
     if unknown:
-        bad.add(
-            pc.is_in(line_type, value_set=pa.array(unknown, pa.string())),
-            names["line_type"],
-            line_type,
-            "unknown line item type {value!r}",
-        )
+        bad.add(value_mask(line_type, lambda v: v in unknown), names["line_type"],
+                decode(line_type), "unknown line item type {value!r}")
+    charge_category = map_values(line_type, lambda v: CHARGE_CATEGORY.get(v, ""))
     usage_type = _text(table, names, "usage_type")
-    lt = line_type.to_numpy(zero_copy_only=False)
-    spot = pc.fill_null(pc.match_substring(usage_type, "SpotUsage"), False).to_numpy(
-        zero_copy_only=False
+
+    def is_type(*kinds: str) -> np.ndarray:
+        return value_mask(line_type, lambda v: v in kinds)
+
+    covered = is_type("SavingsPlanCoveredUsage", "DiscountedUsage")
+    spot = value_mask(usage_type, lambda v: "SpotUsage" in v)
+    plain = is_type("Usage")
+    pricing_codes = np.where(covered, 1, np.where(spot, 2, np.where(plain, 3, 0))).astype(np.int32)
+    pricing = pa.DictionaryArray.from_arrays(
+        pa.array(pricing_codes), pa.array(["", "Committed", "Dynamic", "Standard"])
     )
-    pricing = np.where(
-        np.isin(lt, ["SavingsPlanCoveredUsage", "DiscountedUsage"]),
-        "Committed",
-        np.where(spot, "Dynamic", np.where(lt == "Usage", "Standard", "")),
-    )
-    ri_arn = _text(table, names, "ri_arn").to_numpy(zero_copy_only=False)
+    ri_fee = is_type("Fee") & ~value_mask(_text(table, names, "ri_arn"), lambda v: v == "")
     effective = np.select(
         [
-            lt == "SavingsPlanCoveredUsage",
-            lt == "SavingsPlanRecurringFee",
-            np.isin(lt, ["SavingsPlanNegation", "SavingsPlanUpfrontFee"]),
-            lt == "DiscountedUsage",
-            lt == "RIFee",
-            (lt == "Fee") & (ri_arn != ""),
+            is_type("SavingsPlanCoveredUsage"),
+            is_type("SavingsPlanRecurringFee"),
+            is_type("SavingsPlanNegation", "SavingsPlanUpfrontFee"),
+            is_type("DiscountedUsage"),
+            is_type("RIFee"),
+            ri_fee,
         ],
         [
             amounts["sp_effective"],
@@ -261,27 +257,24 @@ def _convert(
 
     product_code = _text(table, names, "product_code")
     service = _text(table, names, "product_name")
+    region = _text(table, names, "region")
     product_map = _col(table, names, "product_map")
     if product_map is not None and pa.types.is_map(product_map.type):
-        from_map = clean_strings(pc.map_lookup(product_map, "product_name", "first"))
-        service = pc.if_else(pc.equal(from_map, ""), service, from_map)
-        region_map = clean_strings(pc.map_lookup(product_map, "region_code", "first"))
-    else:
-        region_map = None
-    service = pc.if_else(pc.equal(service, ""), product_code, service)
-    category, _ = _map_dictionary(product_code, SERVICE_CATEGORY, "Other")
-    region = _text(table, names, "region")
-    if region_map is not None:
-        region = pc.if_else(pc.equal(region, ""), region_map, region)
-    currency = _text(table, names, "currency")
+        product = map_to_tag_columns(product_map)
+        if "product_name" in product:
+            service = coalesce_text(service, clean_strings(product["product_name"]))
+        if "region_code" in product:
+            region = coalesce_text(region, clean_strings(product["region_code"]))
+    service = coalesce_text(service, product_code)
+    category = map_values(product_code, lambda v: SERVICE_CATEGORY.get(v, "Other"))
     if names.get("currency") not in table.column_names:
         report.note("no currency column: amounts taken as USD")
-    currency = pc.if_else(pc.equal(currency, ""), pa.scalar("USD"), currency)
+    currency = map_values(_text(table, names, "currency"), lambda v: v or "USD")
 
     cols: dict[str, pa.Array | np.ndarray] = {
         "day": _day(table, names, "usage_start", bad),
         "billing_period": period_from_day(_day(table, names, "period_start", bad)),
-        "provider": pa.array(np.full(n, "AWS", dtype=object), pa.string()),
+        "provider": constant("AWS", n),
         "billing_account": _text(table, names, "payer"),
         "sub_account": _text(table, names, "account"),
         "sub_account_name": _text(table, names, "account_name"),
@@ -293,7 +286,7 @@ def _convert(
         "resource_type": _text(table, names, "instance_type"),
         "sku": usage_type,
         "charge_category": charge_category,
-        "pricing_category": pa.array(pricing, pa.string()),
+        "pricing_category": pricing,
         "currency": currency,
         "billed": amounts["unblended"],
         "effective": effective,
@@ -313,21 +306,28 @@ def _tags(
     raw: list[tuple[str, pa.Array, bool]] = []
     tags_map = _col(table, names, "tags_map")
     if tags_map is not None and pa.types.is_map(tags_map.type):
-        combined = tags_map.combine_chunks()
-        keys = pc.unique(combined.keys).to_pylist() if len(combined) else []
-        for key in keys:
-            if key is not None:
-                raw.append((key, clean_strings(pc.map_lookup(combined, key, "first")), True))
+        raw.extend((k, v, True) for k, v in map_to_tag_columns(tags_map).items())
     elif tags_map is not None:
-        raw.extend(_json_tag_columns(clean_strings(tags_map), names["tags_map"], bad))
+        raw.extend(_json_tag_columns(clean_text(tags_map), names["tags_map"], bad))
     for col in tag_cols:
         raw.append((col, clean_strings(table.column(col)), not col.startswith("resourceTags/")))
-    merged: dict[str, pa.Array] = {}
+    by_key: dict[str, list[pa.Array]] = {}
     for key, values, cur2 in sorted(raw, key=lambda r: r[0]):
         canon = canonical_tag_key(key.removeprefix("resource_tags_"), aliases, cur2=cur2)
-        values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
-        merged[canon] = values if canon not in merged else pc.coalesce(merged[canon], values)
+        by_key.setdefault(canon, []).append(values)
+    merged: dict[str, pa.Array] = {}
+    for canon, columns in by_key.items():
+        merged[canon] = columns[0] if len(columns) == 1 else _first_non_empty(columns)
     return merged
+
+
+def _first_non_empty(columns: list[pa.Array]) -> pa.Array:
+    """Merge columns of one canonical tag: the first non-empty value per row wins."""
+    out = decode(columns[0])
+    for col in columns[1:]:
+        missing = pc.or_kleene(pc.is_null(out), pc.equal(out, ""))
+        out = pc.if_else(pc.fill_null(missing, True), decode(col), out)
+    return out
 
 
 def _json_tag_columns(text: pa.Array, column: str, bad: BadRows) -> list[tuple[str, pa.Array, bool]]:

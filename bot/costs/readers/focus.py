@@ -25,8 +25,11 @@ from bot.costs.readers.common import (
     LineBatch,
     ReadReport,
     clean_strings,
+    clean_text,
+    constant,
     decimal_text_to_nanos,
     float_to_nanos,
+    map_values,
     missing_columns_error,
     normalise_enum,
     period_from_day,
@@ -53,6 +56,8 @@ TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
     "sku": ("x_UsageType", "SkuMeter", "SkuId"),
     "currency": ("BillingCurrency",),
 }
+# What a missing or empty column means (said in the ingest report).
+DEFAULTS = {"provider": "unknown", "billing_account": "unknown", "currency": "USD"}
 FOCUS_COLUMNS = (
     *REQUIRED, "ListCost", "PricingCategory", "Tags",
     *(c for cols in TEXT_COLUMNS.values() for c in cols),
@@ -83,10 +88,9 @@ def read_focus(
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise missing_columns_error(display_name, "FOCUS", missing, REQUIRED)
-    for canon, sources in TEXT_COLUMNS.items():
-        if not any(s in columns for s in sources) and canon in ("provider", "currency", "billing_account"):
-            default = {"provider": "unknown", "currency": "USD", "billing_account": "unknown"}[canon]
-            report.note(f"no {sources[0]} column: {canon} taken as {default!r}")
+    for canon, default in DEFAULTS.items():
+        if not any(s in columns for s in TEXT_COLUMNS[canon]):
+            report.note(f"no {TEXT_COLUMNS[canon][0]} column: {canon} taken as {default!r}")
     if "ListCost" not in columns:
         report.note("no ListCost column: list cost taken as 0")
 
@@ -140,18 +144,19 @@ def _convert(
     cols["billing_period"] = period_from_day(_day(table, "BillingPeriodStart", bad))
     for canon, sources in TEXT_COLUMNS.items():
         src = next((s for s in sources if s in table.column_names), None)
+        default = DEFAULTS.get(canon, "")
         if src is None:
-            default = {"provider": "unknown", "currency": "USD", "billing_account": "unknown"}.get(canon, "")
-            cols[canon] = pa.array(np.full(n, default, dtype=object), pa.string())
+            cols[canon] = constant(default, n)
+        elif default:
+            column = clean_strings(table.column(src))
+            if "" in column.dictionary.to_pylist():
+                report.note(f"empty {src} taken as {default!r}")
+            cols[canon] = map_values(column, lambda v, d=default: v or d)
         else:
             cols[canon] = clean_strings(table.column(src))
-    if canon_currency := cols.get("currency"):
-        empty = pc.equal(canon_currency, "")
-        if empty.true_count:
-            cols["currency"] = pc.if_else(empty, pa.scalar("USD"), canon_currency)
-            report.note("empty BillingCurrency taken as 'USD'")
     cols["charge_category"] = normalise_enum(
-        table.column("ChargeCategory"), CHARGE_CATEGORIES, "ChargeCategory", bad, report, required=True
+        table.column("ChargeCategory"), CHARGE_CATEGORIES, "ChargeCategory", bad, report,
+        required=True,
     )
     if "PricingCategory" in table.column_names:
         cols["pricing_category"] = normalise_enum(
@@ -159,7 +164,7 @@ def _convert(
             required=False,
         )
     else:
-        cols["pricing_category"] = pa.array(np.full(n, "", dtype=object), pa.string())
+        cols["pricing_category"] = constant("", n)
     cols["billed"] = _amount(table, "BilledCost", bad, required=True)
     cols["effective"] = _amount(table, "EffectiveCost", bad, required=True)
     cols["list"] = _amount(table, "ListCost", bad, required=False)
@@ -169,7 +174,7 @@ def _convert(
 
 def _tags(table: pa.Table, bad: BadRows, aliases: Mapping[str, str]) -> dict[str, pa.Array]:
     """Parse the JSON ``Tags`` column once per distinct value, then spread it per row."""
-    text = clean_strings(table.column("Tags"))
+    text = clean_text(table.column("Tags"))
     enc = pc.dictionary_encode(text)
     parsed: list[dict[str, str] | None] = []
     for raw in enc.dictionary.to_pylist():

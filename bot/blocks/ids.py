@@ -1,0 +1,29 @@
+"""The ``action_id`` of every button costbot draws, shared by builders and listeners.
+
+The rule for values: a button's ``value`` carries the question TEXT in the
+``/cost`` grammar (e.g. ``team ai-research by service last 30d``), never state
+such as totals, rows or JSON. A click re-asks the store, so it always shows the
+figures as they are now, and a value is something a person could type. Values
+are at most :data:`~bot.blocks.limits.MAX_BUTTON_VALUE` characters (Slack's
+limit); a question too long for that simply gets no button.
+"""
+
+from __future__ import annotations
+
+from bot.blocks.limits import MAX_BUTTON_VALUE, slack_len
+
+SHARE_ANSWER = "cost_share"
+"""Post the answer for everyone in the channel; value: the question text."""
+
+REGROUP = "cost_regroup"
+"""Ask the same question grouped another way ("By service" / "By team"); value: the new text."""
+
+REPERIOD = "cost_reperiod"
+"""Ask the same question over the last 30 days; value: the new text."""
+
+ALL = (SHARE_ANSWER, REGROUP, REPERIOD)
+
+
+def fits_value(text: str) -> bool:
+    """Tell whether ``text`` can be a button value: non-empty and within Slack's limit."""
+    return bool(text.strip()) and slack_len(text) <= MAX_BUTTON_VALUE

@@ -1,0 +1,43 @@
+"""Slack listeners: parse what Slack sent, call the domain, render Block Kit. Nothing more.
+
+:func:`register` wires every listener onto a Bolt app with plain calls, so each
+listener is an ordinary function that can be read (and tested) on its own.
+"""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.blocks import ids
+from bot.services import Services
+from handlers.app_home import app_home_opened
+from handlers.cost_buttons import regroup_action, share_answer_action
+from handlers.cost_command import ack_cost_command, answer_cost_command
+from handlers.errors import error_handler
+from handlers.retries import RetryDeduplicator
+
+
+def register(app: App, services: Services) -> None:
+    """Attach costbot's listeners and middleware to ``app``."""
+    app.use(RetryDeduplicator())
+    app.middleware(_inject(services))
+    app.command("/cost")(ack=ack_cost_command, lazy=[answer_cost_command])
+    app.action(ids.SHARE_ANSWER)(ack=_ack, lazy=[share_answer_action])
+    app.action(ids.REGROUP)(ack=_ack, lazy=[regroup_action])
+    app.action(ids.REPERIOD)(ack=_ack, lazy=[regroup_action])
+    app.event("app_home_opened")(app_home_opened)
+    app.error(error_handler)
+
+
+def _ack(ack: object) -> None:
+    ack()  # type: ignore[operator]
+
+
+def _inject(services: Services) -> object:
+    """Put the services into every listener's ``context``."""
+
+    def middleware(context: dict[str, object], next: object) -> object:  # noqa: A002 (bolt's name)
+        context["services"] = services
+        return next()  # type: ignore[operator]
+
+    return middleware

@@ -1,0 +1,70 @@
+"""``/cost …``: acknowledge at once, answer after (lazy), ephemeral unless shared."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks.cost_answer import cost_answer_blocks, cost_answer_text
+from bot.blocks.help import help_blocks
+from bot.costs.ask import ask
+from bot.costs.grammar import HelpRequest, QueryParseError, examples_for
+from bot.services import Services
+from handlers.errors import answers_on_failure
+from handlers.posting import post_shared
+
+log = logging.getLogger("costbot.slack")
+
+
+def ack_cost_command(ack: Any) -> None:
+    """Acknowledge within Slack's 3 seconds; the answer follows from the lazy listener."""
+    ack()
+
+
+@answers_on_failure("answering /cost")
+def answer_cost_command(body: dict[str, Any], respond: Any, client: Any,
+                        context: dict[str, Any]) -> None:
+    """Parse the text, ask the store, and reply with Block Kit."""
+    services: Services = context["services"]
+    text = (body.get("text") or "").strip()
+    answer_or_help(services, text, respond, client, user_id=body.get("user_id"),
+                   channel_id=body.get("channel_id"))
+
+
+def answer_or_help(services: Services, text: str, respond: Any, client: Any, *,
+                   user_id: str | None, channel_id: str | None,
+                   replace_original: bool = False) -> None:
+    """Answer ``text`` for the user: help, "did you mean", or the answer (shared if asked)."""
+    engine = services.engine
+    try:
+        answer = ask(engine, text, default_measure=services.settings.measure)
+    except QueryParseError as exc:
+        vocab = engine.vocabulary()
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text=f"I could not read that: {exc}",
+            blocks=help_blocks(sorted(vocab.tag_values), examples_for(vocab),
+                               error=exc.reason, suggestions=exc.suggestions),
+        )
+        return
+    if isinstance(answer, HelpRequest):
+        vocab = engine.vocabulary()
+        respond(response_type="ephemeral", replace_original=False,
+                text="How to ask /cost", blocks=help_blocks(sorted(vocab.tag_values),
+                                                            examples_for(vocab)))
+        return
+    if answer.query.share and channel_id:
+        post_shared(client, respond, answer, channel_id=channel_id, user_id=user_id)
+        return
+    respond(
+        response_type="ephemeral",
+        replace_original=replace_original,
+        text=cost_answer_text(answer),
+        blocks=cost_answer_blocks(answer, question=text),
+    )
+
+
+__all__ = ["SlackApiError", "ack_cost_command", "answer_cost_command", "answer_or_help"]

@@ -1,0 +1,54 @@
+"""Post an answer for everyone in a channel, and explain Slack's refusals to the user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks.cost_answer import cost_answer_blocks, cost_answer_text
+from bot.blocks.errors import error_blocks
+from bot.costs.model import CostAnswer
+
+CHANNEL_ERRORS = {
+    "not_in_channel": (
+        "I'm not a member of this channel, so I can't post here.",
+        "Invite me with `/invite @costbot`, then share again.",
+    ),
+    "channel_not_found": (
+        "Slack can't find this channel for me (private channel or DM I'm not in).",
+        "Add costbot to the channel (channel details → Integrations → Add apps), then retry.",
+    ),
+    "is_archived": ("This channel is archived.", "Share in another channel."),
+    "ratelimited": (
+        "Slack is rate-limiting me right now.",
+        "Wait a minute and press Share again.",
+    ),
+}
+
+
+def post_shared(client: Any, respond: Any, answer: CostAnswer, *, channel_id: str,
+                user_id: str | None, remove_private_copy: bool = False) -> None:
+    """Post the answer in the channel; on refusal, tell the asker what to do.
+
+    ``remove_private_copy`` deletes the ephemeral answer the Share button sat on.
+    """
+    question = answer.query.describe()
+    try:
+        client.chat_postMessage(
+            channel=channel_id,
+            text=cost_answer_text(answer),
+            blocks=cost_answer_blocks(answer, question=question, shared_by=user_id,
+                                      show_buttons=False),
+            unfurl_links=False,
+        )
+    except SlackApiError as exc:
+        code = str(exc.response.get("error", "unknown_error"))
+        what, hint = CHANNEL_ERRORS.get(
+            code, (f"Slack refused to post the answer ({code}).", "Try again in a minute.")
+        )
+        respond(response_type="ephemeral", replace_original=False, text=f"{what} {hint}",
+                blocks=error_blocks(what, hint))
+        return
+    if remove_private_copy:
+        respond(delete_original=True)
