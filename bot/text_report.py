@@ -27,7 +27,7 @@ def answer_text(answer: CostAnswer) -> str:
         lines.append(
             f"{'Share':<10}{share_text(answer.total, answer.all_spend):>18}   of "
             f"{format_money(answer.all_spend, cur)} (untagged = missing "
-            f"{' or '.join(q.untagged) or 'allocation tags'})"
+            f"{' or '.join(answer.untagged_keys)})"
         )
     if answer.groups:
         width = min(max(len(g.key) for g in answer.groups), 60)

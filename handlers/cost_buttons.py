@@ -35,7 +35,8 @@ def share_answer_action(body: dict[str, Any], respond: Any, client: Any,
     if isinstance(answer, HelpRequest) or channel is None:
         return
     post_shared(client, respond, answer, channel_id=channel,
-                user_id=(body.get("user") or {}).get("id"), remove_private_copy=True)
+                user_id=(body.get("user") or {}).get("id"),
+                default_measure=services.settings.measure, remove_private_copy=True)
 
 
 @answers_on_failure("updating the answer")

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
-
-from slack_sdk.errors import SlackApiError
 
 from bot.blocks.cost_answer import cost_answer_blocks, cost_answer_text
 from bot.blocks.help import help_blocks
@@ -15,7 +12,9 @@ from bot.services import Services
 from handlers.errors import answers_on_failure
 from handlers.posting import post_shared
 
-log = logging.getLogger("costbot.slack")
+def slack_unescape(text: str) -> str:
+    """Undo the HTML escaping Slack applies to ``&``, ``<`` and ``>`` in command text."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def ack_cost_command(ack: Any) -> None:
@@ -28,7 +27,7 @@ def answer_cost_command(body: dict[str, Any], respond: Any, client: Any,
                         context: dict[str, Any]) -> None:
     """Parse the text, ask the store, and reply with Block Kit."""
     services: Services = context["services"]
-    text = (body.get("text") or "").strip()
+    text = slack_unescape(body.get("text") or "").strip()
     answer_or_help(services, text, respond, client, user_id=body.get("user_id"),
                    channel_id=body.get("channel_id"))
 
@@ -57,14 +56,14 @@ def answer_or_help(services: Services, text: str, respond: Any, client: Any, *,
                                                             examples_for(vocab)))
         return
     if answer.query.share and channel_id:
-        post_shared(client, respond, answer, channel_id=channel_id, user_id=user_id)
+        post_shared(client, respond, answer, channel_id=channel_id, user_id=user_id,
+                    default_measure=services.settings.measure)
         return
     respond(
         response_type="ephemeral",
         replace_original=replace_original,
         text=cost_answer_text(answer),
-        blocks=cost_answer_blocks(answer, question=text),
+        blocks=cost_answer_blocks(answer, question=text,
+                                  default_measure=services.settings.measure),
     )
 
-
-__all__ = ["SlackApiError", "ack_cost_command", "answer_cost_command", "answer_or_help"]

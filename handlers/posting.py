@@ -8,6 +8,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.cost_answer import cost_answer_blocks, cost_answer_text
 from bot.blocks.errors import error_blocks
+from bot.blocks.query_text import query_text
 from bot.costs.model import CostAnswer
 
 CHANNEL_ERRORS = {
@@ -28,18 +29,19 @@ CHANNEL_ERRORS = {
 
 
 def post_shared(client: Any, respond: Any, answer: CostAnswer, *, channel_id: str,
-                user_id: str | None, remove_private_copy: bool = False) -> None:
+                user_id: str | None, default_measure: str | None = None,
+                remove_private_copy: bool = False) -> None:
     """Post the answer in the channel; on refusal, tell the asker what to do.
 
     ``remove_private_copy`` deletes the ephemeral answer the Share button sat on.
     """
-    question = answer.query.describe()
+    question = query_text(answer.query, default_measure=default_measure)
     try:
         client.chat_postMessage(
             channel=channel_id,
             text=cost_answer_text(answer),
             blocks=cost_answer_blocks(answer, question=question, shared_by=user_id,
-                                      show_buttons=False),
+                                      show_buttons=False, default_measure=default_measure),
             unfurl_links=False,
         )
     except SlackApiError as exc:

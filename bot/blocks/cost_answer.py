@@ -86,7 +86,7 @@ def cost_answer_blocks(
         )
         if buttons:
             blocks.append({"type": "actions", "elements": buttons})
-    tail = 2 if show_buttons and blocks[-1]["type"] == "actions" else 1
+    tail = 2 if blocks[-1]["type"] == "actions" else 1
     return fit_blocks(blocks, MAX_MESSAGE_BLOCKS, keep_tail=tail)
 
 
@@ -152,7 +152,7 @@ def summary_text(answer: CostAnswer) -> str:
     total = f"*{format_money(answer.total, cur)}*"
     lines: list[str] = []
     if answer.query.untagged is not None:
-        keys = ", ".join(answer.query.untagged) or "allocation tags"
+        keys = ", ".join(answer.untagged_keys or answer.query.untagged) or "allocation tags"
         lines.append(
             f"{total} untagged — *{share_text(answer.total, answer.all_spend)}* of all spend "
             f"({format_money(answer.all_spend, cur)})"

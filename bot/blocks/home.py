@@ -21,9 +21,9 @@ MAX_BUDGET_ROWS = 20
 MAX_EXAMPLES = 8
 
 EMPTY_STATE = (
-    ":inbox_tray: *No billing data ingested yet.* Run `costbot ingest …` with a CUR 2.0 "
-    "or FOCUS export (a local file or an `s3://` prefix); this tab fills in once the first "
-    "day of spend is loaded."
+    ":inbox_tray: *No billing data ingested yet.* Run `costbot ingest …` with a CUR 2.0, "
+    "legacy CUR or FOCUS export (files, a directory or an `s3://` prefix); this tab fills in "
+    "once the first day of spend is loaded."
 )
 
 

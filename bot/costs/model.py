@@ -121,12 +121,13 @@ class CostAnswer:
     data_through: datetime | None
     all_spend: int  # the whole bill in the period (the base of untagged shares)
     group_count: int = 0  # how many distinct keys the grouping had before top-N
+    untagged_keys: tuple[str, ...] = ()  # the tag keys an untagged question checked
 
     def to_json(self) -> dict[str, Any]:
         """Return the documented ``--json`` shape (see README, "JSON output")."""
         filters: dict[str, str] = dict(self.query.filters)
         if self.query.untagged is not None:
-            filters["untagged"] = ",".join(self.query.untagged)
+            filters["untagged"] = ",".join(self.untagged_keys or self.query.untagged)
         return {
             "filters": filters,
             "group_by": self.query.group_by,

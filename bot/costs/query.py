@@ -128,9 +128,9 @@ class CostQueryEngine:
         """Answer one question: totals, comparison, groups and the daily series."""
         today = self.clock().astimezone(UTC).date()
         window = resolve(query.period, today, self.last_data_day())
-        if query.untagged is not None and not query.untagged:
-            query = replace(query, untagged=self.allocation_tags)
         untagged = query.untagged
+        if untagged is not None and not untagged:
+            untagged = self.allocation_tags  # the question keeps its words; the answer says which
         sums = self._sums(query, self._plan(query, untagged), window)
         currencies = sorted({c for c, _ in sums.by_day})
         if len(currencies) > 1:
@@ -171,6 +171,7 @@ class CostQueryEngine:
             data_through=self.store.data_through(),
             all_spend=all_spend,
             group_count=count,
+            untagged_keys=tuple(untagged or ()),
         )
 
     def _plan(self, query: CostQuery, untagged: Sequence[str] | None) -> _Plan:

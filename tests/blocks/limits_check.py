@@ -27,7 +27,9 @@ def _text_object(obj: Any, where: str, limit: int, *, plain_only: bool = False) 
     )
     text = obj.get("text")
     assert isinstance(text, str), f"{where}: text must be a string"
-    assert 1 <= utf16_len(text) <= limit, f"{where}: text length {utf16_len(text)} not in 1..{limit}"
+    assert 1 <= utf16_len(text) <= limit, (
+        f"{where}: text length {utf16_len(text)} not in 1..{limit}"
+    )
 
 
 def _element(el: dict[str, Any], where: str, action_ids: list[str]) -> None:

@@ -101,8 +101,11 @@ def test_groups_show_amount_share_and_change() -> None:
         GroupCost("ai-research", dollars("750"), previous=dollars("500")),
         GroupCost("ml-platform", dollars("250"), previous=None),
     )
-    text = all_text(cost_answer_blocks(make_answer(query, total=dollars("1000"), groups=groups),
-                                       question="by team"))
+    text = all_text(
+        cost_answer_blocks(
+            make_answer(query, total=dollars("1000"), groups=groups), question="by team"
+        )
+    )
     assert "*By team* — cost · share · change" in text
     assert "• ai-research — $750.00 · 75.0 % · +50.0 %" in text
     assert "• ml-platform — $250.00 · 25.0 %" in text
@@ -133,8 +136,10 @@ def test_long_lists_end_with_and_n_more_and_keep_every_text_short() -> None:
 
 
 def test_hidden_rows_and_other_row_are_summed_together() -> None:
-    groups = (*(GroupCost(f"k{i}", dollars("1")) for i in range(60)),
-              GroupCost("other", dollars("40"), is_other=True, members=40))
+    groups = (
+        *(GroupCost(f"k{i}", dollars("1")) for i in range(60)),
+        GroupCost("other", dollars("40"), is_other=True, members=40),
+    )
     answer = make_answer(CostQuery(group_by="team"), total=dollars("100"), groups=groups)
     assert "…and 50 more — $50.00 · 50.0 %" in all_text(cost_answer_blocks(answer, question="x"))
 
@@ -175,22 +180,25 @@ def test_context_says_dates_measure_and_freshness(measure: str, label: str) -> N
 
 
 def test_shared_answer_says_who_shared_it_and_offers_no_share_button() -> None:
-    blocks = cost_answer_blocks(make_answer(team_query(), total=1), question="team ai-research",
-                                shared_by="U123ABC")
+    blocks = cost_answer_blocks(
+        make_answer(team_query(), total=1), question="team ai-research", shared_by="U123ABC"
+    )
     assert "Shared by <@U123ABC>" in all_text(blocks)
     assert ids.SHARE_ANSWER not in buttons(blocks)
     assert ids.REGROUP in buttons(blocks)
 
 
 def test_a_shared_by_that_is_not_a_user_id_is_shown_as_text() -> None:
-    blocks = cost_answer_blocks(make_answer(team_query(), total=1), question="q",
-                                shared_by="<!channel>")
+    blocks = cost_answer_blocks(
+        make_answer(team_query(), total=1), question="q", shared_by="<!channel>"
+    )
     assert "Shared by &lt;!channel&gt;" in all_text(blocks)
 
 
 def test_no_buttons_when_asked_for_none() -> None:
-    blocks = cost_answer_blocks(make_answer(team_query(), total=1), question="q",
-                                show_buttons=False)
+    blocks = cost_answer_blocks(
+        make_answer(team_query(), total=1), question="q", show_buttons=False
+    )
     assert not buttons(blocks)
     assert blocks[-1]["type"] == "context"
 
@@ -210,17 +218,22 @@ def test_buttons_carry_question_text_that_parses_back() -> None:
     assert regroup["text"]["text"] == "By service"
     assert regroup["value"] == "team ai-research by service last 30d measure effective"
     assert reparse(regroup["value"]) == CostQuery(
-        filters=(("team", "ai-research"),), group_by="service",
+        filters=(("team", "ai-research"),),
+        group_by="service",
         period=PeriodSpec("last_days", days=30),
     )
 
 
 def test_values_leave_out_the_default_measure_when_told_it() -> None:
-    blocks = cost_answer_blocks(make_answer(team_query(), total=1), question="q",
-                                default_measure="effective")
+    blocks = cost_answer_blocks(
+        make_answer(team_query(), total=1), question="q", default_measure="effective"
+    )
     assert buttons(blocks)[ids.REGROUP]["value"] == "team ai-research by service last 30d"
-    billed = cost_answer_blocks(make_answer(team_query(measure="billed"), total=1), question="q",
-                                default_measure="effective")
+    billed = cost_answer_blocks(
+        make_answer(team_query(measure="billed"), total=1),
+        question="q",
+        default_measure="effective",
+    )
     value = buttons(billed)[ids.REGROUP]["value"]
     assert value.endswith("measure billed")
     assert reparse(value).measure == "billed"
@@ -228,8 +241,9 @@ def test_values_leave_out_the_default_measure_when_told_it() -> None:
 
 def test_grouped_by_service_offers_by_team_and_last_30_days() -> None:
     query = CostQuery(group_by="service", period=PeriodSpec("last_month"))
-    found = buttons(cost_answer_blocks(make_answer(query, total=1), question="q",
-                                       default_measure="effective"))
+    found = buttons(
+        cost_answer_blocks(make_answer(query, total=1), question="q", default_measure="effective")
+    )
     assert found[ids.REGROUP]["text"]["text"] == "By team"
     assert found[ids.REGROUP]["value"] == "by team last month"
     assert found[ids.REPERIOD]["text"]["text"] == "Last 30 days"
@@ -245,9 +259,14 @@ def test_untagged_by_service_offers_no_by_team() -> None:
 
 def test_bare_untagged_stays_bare_when_the_keys_are_the_configured_ones() -> None:
     query = CostQuery(untagged=("team", "project", "environment"))
-    found = buttons(cost_answer_blocks(make_answer(query, total=1), question="untagged",
-                                       default_measure="effective",
-                                       default_untagged=("team", "project", "environment")))
+    found = buttons(
+        cost_answer_blocks(
+            make_answer(query, total=1),
+            question="untagged",
+            default_measure="effective",
+            default_untagged=("team", "project", "environment"),
+        )
+    )
     assert found[ids.SHARE_ANSWER]["value"] == "untagged"
 
 

@@ -1,0 +1,90 @@
+"""Benchmark: ingest the bench org's CUR 2.0 Parquet; compare with DuckDB's GROUP BY.
+
+Run as ``python bench/bench_ingest.py``. The ingest runs in a fresh child process
+so its peak RSS is its own; DuckDB then runs the equivalent daily roll-up
+(GROUP BY every dimension and the day, amortized formula included) over the
+same files into a table, in the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import DATA, record  # noqa: E402
+from bench.dataset import ensure_bench_org  # noqa: E402
+
+CHILD = """
+import json, resource, sys, time
+from bot.costs.ingest import ingest
+from bot.costs.store import CostStore
+store = CostStore(sys.argv[1])
+t = time.perf_counter()
+r = ingest(store, [sys.argv[2]], allocation_tags=("team", "project", "environment"), aliases={})
+s = time.perf_counter() - t
+print(json.dumps({"rows": r.rows_read, "seconds": s,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "charges": store.conn.execute("SELECT COUNT(*) FROM charges").fetchone()[0],
+                  "cube_rows": store.conn.execute(
+                      "SELECT COUNT(*) FROM daily_group_costs").fetchone()[0]}))
+"""
+
+DUCKDB_ROLLUP = """
+CREATE OR REPLACE TABLE rollup AS
+SELECT bill_billing_period_start_date, bill_payer_account_id, line_item_usage_account_id,
+       line_item_product_code, product_region_code, line_item_resource_id,
+       product_instance_type, line_item_usage_type, line_item_line_item_type, resource_tags,
+       CAST(line_item_usage_start_date AS DATE) AS day,
+       SUM(line_item_unblended_cost) AS billed,
+       SUM(CASE line_item_line_item_type
+             WHEN 'SavingsPlanCoveredUsage' THEN savings_plan_savings_plan_effective_cost
+             WHEN 'SavingsPlanRecurringFee'
+               THEN savings_plan_total_commitment_to_date - savings_plan_used_commitment
+             WHEN 'SavingsPlanNegation' THEN 0 WHEN 'SavingsPlanUpfrontFee' THEN 0
+             ELSE line_item_unblended_cost END) AS effective,
+       SUM(pricing_public_on_demand_cost) AS list
+FROM read_parquet('{glob}')
+GROUP BY ALL
+"""
+
+
+def main() -> dict[str, object]:
+    """Run the ingest benchmark and record it."""
+    files = ensure_bench_org()
+    store = DATA / "bench.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(store) + suffix).unlink(missing_ok=True)
+    out = subprocess.run([sys.executable, "-c", CHILD, str(store), str(files)],
+                         capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    costbot = json.loads(out.stdout.strip().splitlines()[-1])
+    import duckdb
+
+    con = duckdb.connect()
+    t = time.perf_counter()
+    con.execute(DUCKDB_ROLLUP.format(glob=f"{files}/*.parquet"))
+    duck_s = time.perf_counter() - t
+    duck_rows = con.execute("SELECT COUNT(*) FROM rollup").fetchone()[0]  # type: ignore[index]
+    result = {
+        **costbot,
+        "rows_per_second": round(costbot["rows"] / costbot["seconds"]),
+        "duckdb_seconds": round(duck_s, 3),
+        "duckdb_rollup_rows": duck_rows,
+        "ratio_to_duckdb": round(costbot["seconds"] / duck_s, 2),
+        "parquet_mb": round(sum(p.stat().st_size for p in files.glob("*.parquet")) / 2**20, 1),
+        "store_mb": round(store.stat().st_size / 2**20, 1),
+        "bench_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+    record("ingest", result)
+    print(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()
