@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import DATA, record  # noqa: E402
-from bench.dataset import ensure_bench_org  # noqa: E402
+from bench.common import DATA, record
+from bench.dataset import ensure_bench_org
 
 CHILD = """
 import json, resource, sys, time
@@ -60,9 +60,13 @@ def main() -> dict[str, object]:
     store = DATA / "bench.db"
     for suffix in ("", "-wal", "-shm"):
         Path(str(store) + suffix).unlink(missing_ok=True)
-    out = subprocess.run([sys.executable, "-c", CHILD, str(store), str(files)],
-                         capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).resolve().parents[1])
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(store), str(files)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     costbot = json.loads(out.stdout.strip().splitlines()[-1])
     import duckdb
 

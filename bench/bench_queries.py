@@ -15,17 +15,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import DATA, record, summary_ms  # noqa: E402
-from bench.dataset import END, ensure_bench_org  # noqa: E402
-from bot.costs.ask import ask  # noqa: E402
-from bot.costs.query import CostQueryEngine  # noqa: E402
-from bot.costs.store import CostStore  # noqa: E402
+from bench.common import DATA, record, summary_ms
+from bench.dataset import END, ensure_bench_org
+from bot.costs.ask import ask
+from bot.costs.query import CostQueryEngine
+from bot.costs.store import CostStore
 
 RUNS = 50
 NOW = datetime(END.year, END.month, END.day, 12, tzinfo=UTC)
 EFFECTIVE = """CASE line_item_line_item_type
   WHEN 'SavingsPlanCoveredUsage' THEN savings_plan_savings_plan_effective_cost
-  WHEN 'SavingsPlanRecurringFee' THEN savings_plan_total_commitment_to_date - savings_plan_used_commitment
+  WHEN 'SavingsPlanRecurringFee'
+    THEN savings_plan_total_commitment_to_date - savings_plan_used_commitment
   WHEN 'SavingsPlanNegation' THEN 0 WHEN 'SavingsPlanUpfrontFee' THEN 0
   ELSE line_item_unblended_cost END"""
 
@@ -49,8 +50,9 @@ def main() -> dict[str, object]:
 
         ingest_main()
     store = CostStore(db)
-    engine = CostQueryEngine(store, allocation_tags=("team", "project", "environment"),
-                             clock=lambda: NOW)
+    engine = CostQueryEngine(
+        store, allocation_tags=("team", "project", "environment"), clock=lambda: NOW
+    )
     teams = engine.vocabulary().tag_values.get("team", [])
     team = "ai-research" if "ai-research" in teams else teams[0]
     questions = {
@@ -63,11 +65,12 @@ def main() -> dict[str, object]:
     con = duckdb.connect()
     src = f"read_parquet('{files}/*.parquet')"
     tag = "element_at(resource_tags, 'user_team')[1]"
-    start30, prev30 = END - timedelta(days=29), END - timedelta(days=59)
+    prev30 = END - timedelta(days=59)
     mtd = END.replace(day=1)
     prev_mtd = (mtd - timedelta(days=1)).replace(day=1)
     untagged_cond = " OR ".join(
-        f"element_at(resource_tags, 'user_{k}')[1] IS NULL" for k in ("team", "project", "environment")
+        f"element_at(resource_tags, 'user_{k}')[1] IS NULL"
+        for k in ("team", "project", "environment")
     )
     duck = {
         f"team {team} last 30d": (

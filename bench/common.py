@@ -32,8 +32,10 @@ def machine() -> str:
         mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
     except (OSError, AttributeError):
         pass
-    return (f"{cpu}, {os.cpu_count()} cores{mem}, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores{mem}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -46,8 +48,12 @@ def percentile(values: list[float], pct: float) -> float:
 def summary_ms(seconds: list[float]) -> dict[str, float]:
     """Return p50/p95/max in milliseconds."""
     ms = [s * 1000 for s in seconds]
-    return {"p50": round(statistics.median(ms), 1), "p95": round(percentile(ms, 95), 1),
-            "max": round(max(ms), 1), "n": len(ms)}
+    return {
+        "p50": round(statistics.median(ms), 1),
+        "p95": round(percentile(ms, 95), 1),
+        "max": round(max(ms), 1),
+        "n": len(ms),
+    }
 
 
 def record(section: str, payload: dict[str, object]) -> None:

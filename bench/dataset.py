@@ -27,6 +27,9 @@ def ensure_bench_org(resources: int = RESOURCES, days: int = DAYS) -> Path:
     t = time.perf_counter()
     table = generate_bench_org(days=days, resources=resources, end=END)
     write_cur2(table, out)
-    stamp.write_text(json.dumps({"rows": table.num_rows, "seconds": time.perf_counter() - t,
-                                 "end": END.isoformat()}))
+    stamp.write_text(
+        json.dumps(
+            {"rows": table.num_rows, "seconds": time.perf_counter() - t, "end": END.isoformat()}
+        )
+    )
     return out

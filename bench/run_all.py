@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import DOC, RESULTS, machine  # noqa: E402
+from bench.common import DOC, RESULTS, machine
 
 
 def render(data: dict[str, object]) -> str:
@@ -38,7 +38,8 @@ def render(data: dict[str, object]) -> str:
             f"| seconds | {ing['seconds']:.2f} |",
             f"| rows/s | {ing['rows_per_second']:,} ({target}) |",
             f"| peak RSS of the ingest process | {ing['peak_rss_mb']:.0f} MB ({rss}) |",
-            f"| DuckDB, same daily GROUP BY over the same Parquet | {ing['duckdb_seconds']:.2f} s |",
+            "| DuckDB, same daily GROUP BY over the same Parquet | "
+            f"{ing['duckdb_seconds']:.2f} s |",
             f"| ratio costbot / DuckDB | {ing['ratio_to_duckdb']} |",
             f"| Parquet in / store out | {ing['parquet_mb']} MB / {ing['store_mb']} MB |",
             f"| charges rows / cube rows | {ing['charges']:,} / {ing['cube_rows']:,} |",

@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ import click
 
 from bot.costs.ask import ask
 from bot.costs.grammar import HelpRequest, QueryParseError, examples_for
-from bot.costs.ingest import FORMATS, ingest
+from bot.costs.ingest import FORMATS, IngestResult, ingest
+from bot.costs.model import CostAnswer
 from bot.errors import CostbotError
 from bot.services import Services, build_services
 from bot.settings import Settings
@@ -40,7 +42,7 @@ usage: costbot cost [FILTER ...] [by DIM] [PERIOD] [untagged [KEY ...]] [top N] 
 
 
 def _settings(db: str | None) -> Settings:
-    return Settings.from_env(**({"db_path": Path(db)} if db else {}))
+    return Settings.from_env(None, db_path=Path(db)) if db else Settings.from_env()
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -69,8 +71,9 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Skip format detection.")
 @click.option("--strict", is_flag=True, help="Fail on the first bad row instead of skipping it.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress line.")
-def ingest_command(inputs: tuple[str, ...], db: str | None, fmt: str | None, strict: bool,
-                   quiet: bool) -> None:
+def ingest_command(
+    inputs: tuple[str, ...], db: str | None, fmt: str | None, strict: bool, quiet: bool
+) -> None:
     """Ingest FOCUS / CUR 2.0 / legacy CUR exports: files, directories or s3://bucket/prefix."""
     settings = _run(lambda: _settings(db))
     services = _run(lambda: build_services(settings))
@@ -86,8 +89,13 @@ def ingest_command(inputs: tuple[str, ...], db: str | None, fmt: str | None, str
     def run() -> None:
         remote = services.s3_exports() if any(i.startswith("s3://") for i in inputs) else None
         result = ingest(
-            services.store, list(inputs), allocation_tags=settings.allocation_tags,
-            aliases=settings.tag_aliases, fmt=fmt, strict=strict, remote=remote,
+            services.store,
+            list(inputs),
+            allocation_tags=settings.allocation_tags,
+            aliases=settings.tag_aliases,
+            fmt=fmt,
+            strict=strict,
+            remote=remote,
             progress=progress,
         )
         if not quiet and last[0]:
@@ -100,11 +108,15 @@ def ingest_command(inputs: tuple[str, ...], db: str | None, fmt: str | None, str
 @main.command("cost", context_settings={"ignore_unknown_options": True})
 @click.argument("words", nargs=-1)
 @click.option("--db", help="Store file (default ./costbot.db or $COSTBOT_DB).")
-@click.option("--measure", type=click.Choice(["billed", "effective", "list"]),
-              help="Cost measure (default: effective = amortized).")
+@click.option(
+    "--measure",
+    type=click.Choice(["billed", "effective", "list"]),
+    help="Cost measure (default: effective = amortized).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
-def cost_command(words: tuple[str, ...], db: str | None, measure: str | None,
-                 as_json: bool) -> None:
+def cost_command(
+    words: tuple[str, ...], db: str | None, measure: str | None, as_json: bool
+) -> None:
     """Ask a cost question, e.g. `costbot cost team ai-research last 30d`."""
     settings = _run(lambda: _settings(db))
     services = _run(lambda: build_services(settings, create_store=False))
@@ -153,7 +165,8 @@ def status_command(db: str | None) -> None:
     for r in rows:
         click.echo(
             f"{r['billing_period']}  {r['provider']:<8} {r['billing_account']:<14} "
-            f"{r['format']:<12} {format_money(int(str(r['effective']))):>16}  ingested {r['ingested_at']}"
+            f"{r['format']:<12} {format_money(int(str(r['effective']))):>16}  "
+            f"ingested {r['ingested_at']}"
         )
     through = services.store.data_through()
     click.echo(f"data through {through.isoformat() if through else '–'}")
@@ -163,8 +176,9 @@ def status_command(db: str | None) -> None:
 @click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--days", default=120, show_default=True, help="Days of history.")
 @click.option("--end", "end_day", help="Last day (YYYY-MM-DD); default yesterday (UTC).")
-@click.option("--granularity", type=click.Choice(["daily", "hourly"]), default="daily",
-              show_default=True)
+@click.option(
+    "--granularity", type=click.Choice(["daily", "hourly"]), default="daily", show_default=True
+)
 def sample_command(outdir: Path, days: int, end_day: str | None, granularity: str) -> None:
     """Write a realistic sample bill of an AI organisation as FOCUS 1.2 and CUR 2.0 files."""
     end = date.fromisoformat(end_day) if end_day else datetime.now(UTC).date() - timedelta(days=1)
@@ -188,8 +202,14 @@ def _write_sample(outdir: Path, end: date, days: int, granularity: str) -> list[
 
 @main.command("demo")
 @click.option("--db", help="Store file (default ./costbot.db or $COSTBOT_DB).")
-@click.option("--data", "data_dir", default="demo-data", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Where to write the sample.")
+@click.option(
+    "--data",
+    "data_dir",
+    default="demo-data",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write the sample.",
+)
 def demo_command(db: str | None, data_dir: Path) -> None:
     """Generate a sample bill, ingest it, and answer three questions (no Slack or AWS needed)."""
     settings = _run(lambda: _settings(db))
@@ -197,16 +217,20 @@ def demo_command(db: str | None, data_dir: Path) -> None:
     end = services.clock().date() - timedelta(days=1)
     click.echo(f"== writing a sample bill (120 days to {end}) to {data_dir}/")
     focus, cur2 = _write_sample(data_dir, end, 120, "hourly")
+
+    def ingest_one(path: Path) -> IngestResult:
+        return ingest(services.store, [str(path)], allocation_tags=settings.allocation_tags,
+                      aliases=settings.tag_aliases)
+
+    def ask_one(words: str) -> CostAnswer | HelpRequest:
+        return ask(services.engine, words, default_measure=settings.measure)
+
     for path in (focus, cur2):
         click.echo(f"\n== costbot ingest {path}")
-        result = _run(lambda p=path: ingest(
-            services.store, [str(p)], allocation_tags=settings.allocation_tags,
-            aliases=settings.tag_aliases,
-        ))
-        click.echo(ingest_text(result))
+        click.echo(ingest_text(_run(partial(ingest_one, path))))
     for words in ("team ai-research", "by team last 30d", "untagged"):
         click.echo(f"\n== costbot cost {words}\n")
-        answer = _run(lambda w=words: ask(services.engine, w, default_measure=settings.measure))
+        answer = _run(partial(ask_one, words))
         if not isinstance(answer, HelpRequest):
             click.echo(answer_text(answer))
     click.echo(f"\nThe store is {settings.db_path}; ask more with `costbot cost help`.")

@@ -11,7 +11,7 @@ import json
 import logging
 import threading
 import time
-
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -55,8 +55,14 @@ def health(services: Services) -> tuple[int, dict[str, Any]]:
 class SlackHTTPServer:
     """Serve a Bolt app over HTTP on ``host:port`` (port 0 picks a free one)."""
 
-    def __init__(self, app: App, services: Services, metrics: Metrics,
-                 host: str = "0.0.0.0", port: int = 3000) -> None:
+    def __init__(
+        self,
+        app: App,
+        services: Services,
+        metrics: Metrics,
+        host: str = "0.0.0.0",
+        port: int = 3000,
+    ) -> None:
         handler = self._handler_class(app, services, metrics)
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
@@ -89,8 +95,13 @@ class SlackHTTPServer:
             def log_message(self, fmt: str, *args: Any) -> None:
                 log.debug("http: " + fmt, *args)
 
-            def _send(self, status: int, body: bytes, content_type: str,
-                      headers: dict[str, Any] | None = None) -> None:
+            def _send(
+                self,
+                status: int,
+                body: bytes,
+                content_type: str,
+                headers: dict[str, Any] | None = None,
+            ) -> None:
                 self.send_response(status)
                 for k, v in (headers or {}).items():
                     for item in v if isinstance(v, list | tuple) else [v]:
@@ -100,7 +111,7 @@ class SlackHTTPServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 if self.path == "/healthz":
                     status, payload = health(services)
                     self._send(status, json.dumps(payload).encode(), "application/json")
@@ -109,7 +120,7 @@ class SlackHTTPServer:
                 else:
                     self._send(404, b"not found", "text/plain")
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 if self.path.split("?")[0] != "/slack/events":
                     self._send(404, b"not found", "text/plain")
                     return
@@ -119,14 +130,17 @@ class SlackHTTPServer:
                     return
                 body = self.rfile.read(length).decode("utf-8", errors="replace")
                 started = time.perf_counter()
-                headers = {k.lower(): [v] for k, v in self.headers.items()}
+                headers: dict[str, str | Sequence[str]] = {
+                    k.lower(): [v] for k, v in self.headers.items()
+                }
                 kind = _kind(body, self.headers.get("Content-Type", ""))
                 resp = app.dispatch(BoltRequest(body=body, headers=headers))
                 metrics.observe(kind, time.perf_counter() - started, ok=resp.status < 500)
-                self._send(resp.status, resp.body.encode(),
-                           resp.headers.get("content-type", ["text/plain"])[0],
-                           {k: v for k, v in resp.headers.items() if k != "content-type"})
+                self._send(
+                    resp.status,
+                    resp.body.encode(),
+                    resp.headers.get("content-type", ["text/plain"])[0],
+                    {k: v for k, v in resp.headers.items() if k != "content-type"},
+                )
 
         return Handler
-
-

@@ -61,25 +61,35 @@ class Metrics:
             "# TYPE costbot_requests_total counter",
         ]
         with self._lock:
-            out += [f"costbot_requests_total{_labels(dict(k))} {v}" for k, v in self.requests.items()]
-            out += ["# HELP costbot_errors_total Requests or jobs that failed.",
-                    "# TYPE costbot_errors_total counter"]
+            out += [
+                f"costbot_requests_total{_labels(dict(k))} {v}" for k, v in self.requests.items()
+            ]
+            out += [
+                "# HELP costbot_errors_total Requests or jobs that failed.",
+                "# TYPE costbot_errors_total counter",
+            ]
             out += [f"costbot_errors_total{_labels(dict(k))} {v}" for k, v in self.errors.items()]
-            out += ["# HELP costbot_request_seconds Time from request to acknowledgement.",
-                    "# TYPE costbot_request_seconds histogram"]
+            out += [
+                "# HELP costbot_request_seconds Time from request to acknowledgement.",
+                "# TYPE costbot_request_seconds histogram",
+            ]
             for bound, count in zip(LATENCY_BUCKETS, self._bucket_counts, strict=True):
                 out.append(f'costbot_request_seconds_bucket{{le="{bound}"}} {count}')
             out.append(f'costbot_request_seconds_bucket{{le="+Inf"}} {self._latency_count}')
             out.append(f"costbot_request_seconds_sum {self._latency_sum:.6f}")
             out.append(f"costbot_request_seconds_count {self._latency_count}")
         through = self._data_through() if self._data_through else None
-        out += ["# HELP costbot_data_through_timestamp_seconds End of the newest day of cost data.",
-                "# TYPE costbot_data_through_timestamp_seconds gauge",
-                f"costbot_data_through_timestamp_seconds {through.timestamp() if through else 0}"]
+        out += [
+            "# HELP costbot_data_through_timestamp_seconds End of the newest day of cost data.",
+            "# TYPE costbot_data_through_timestamp_seconds gauge",
+            f"costbot_data_through_timestamp_seconds {through.timestamp() if through else 0}",
+        ]
         sync = self.last_sync
-        out += ["# HELP costbot_last_sync_timestamp_seconds Last successful ingest or sync.",
-                "# TYPE costbot_last_sync_timestamp_seconds gauge",
-                f"costbot_last_sync_timestamp_seconds {sync.timestamp() if sync else 0}"]
+        out += [
+            "# HELP costbot_last_sync_timestamp_seconds Last successful ingest or sync.",
+            "# TYPE costbot_last_sync_timestamp_seconds gauge",
+            f"costbot_last_sync_timestamp_seconds {sync.timestamp() if sync else 0}",
+        ]
         return "\n".join(out) + "\n"
 
 

@@ -62,7 +62,7 @@ def decimal_text(nanos: int) -> str:
 
 
 def format_money(nanos: int, currency: str = "USD", *, signed: bool = False) -> str:
-    """Format for people: ``$12,345.67``, ``-$3.00``, ``+$1,200.00`` (rounded half-even to cents)."""
+    """Format for people: ``$12,345.67``, ``-$3.00``, ``+$1,200.00`` (half-even to cents)."""
     cents = from_nanos(nanos).quantize(_CENT, rounding=ROUND_HALF_EVEN)
     sign = "-" if cents < 0 else ("+" if signed and cents > 0 else "")
     symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency, "")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import signal
 
-
 from slack_bolt import App
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
@@ -116,5 +115,3 @@ def serve(settings: Settings) -> None:
     finally:
         scheduler.shutdown(wait=False)
         services.close()
-
-

@@ -36,7 +36,7 @@ def _ack(ack: object) -> None:
 def _inject(services: Services) -> object:
     """Put the services into every listener's ``context``."""
 
-    def middleware(context: dict[str, object], next: object) -> object:  # noqa: A002 (bolt's name)
+    def middleware(context: dict[str, object], next: object) -> object:
         context["services"] = services
         return next()  # type: ignore[operator]
 

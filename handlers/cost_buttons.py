@@ -26,24 +26,38 @@ def _channel(body: dict[str, Any]) -> str | None:
 
 
 @answers_on_failure("sharing the answer")
-def share_answer_action(body: dict[str, Any], respond: Any, client: Any,
-                        context: dict[str, Any]) -> None:
+def share_answer_action(
+    body: dict[str, Any], respond: Any, client: Any, context: dict[str, Any]
+) -> None:
     """Re-run the question and post it for everyone in the channel."""
     services: Services = context["services"]
     answer = ask(services.engine, _action_value(body), default_measure=services.settings.measure)
     channel = _channel(body)
     if isinstance(answer, HelpRequest) or channel is None:
         return
-    post_shared(client, respond, answer, channel_id=channel,
-                user_id=(body.get("user") or {}).get("id"),
-                default_measure=services.settings.measure, remove_private_copy=True)
+    post_shared(
+        client,
+        respond,
+        answer,
+        channel_id=channel,
+        user_id=(body.get("user") or {}).get("id"),
+        default_measure=services.settings.measure,
+        remove_private_copy=True,
+    )
 
 
 @answers_on_failure("updating the answer")
-def regroup_action(body: dict[str, Any], respond: Any, client: Any,
-                   context: dict[str, Any]) -> None:
+def regroup_action(
+    body: dict[str, Any], respond: Any, client: Any, context: dict[str, Any]
+) -> None:
     """Answer the button's question in place of the current answer."""
     services: Services = context["services"]
-    answer_or_help(services, _action_value(body), respond, client,
-                   user_id=(body.get("user") or {}).get("id"), channel_id=_channel(body),
-                   replace_original=True)
+    answer_or_help(
+        services,
+        _action_value(body),
+        respond,
+        client,
+        user_id=(body.get("user") or {}).get("id"),
+        channel_id=_channel(body),
+        replace_original=True,
+    )

@@ -12,6 +12,7 @@ from bot.services import Services
 from handlers.errors import answers_on_failure
 from handlers.posting import post_shared
 
+
 def slack_unescape(text: str) -> str:
     """Undo the HTML escaping Slack applies to ``&``, ``<`` and ``>`` in command text."""
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
@@ -23,18 +24,32 @@ def ack_cost_command(ack: Any) -> None:
 
 
 @answers_on_failure("answering /cost")
-def answer_cost_command(body: dict[str, Any], respond: Any, client: Any,
-                        context: dict[str, Any]) -> None:
+def answer_cost_command(
+    body: dict[str, Any], respond: Any, client: Any, context: dict[str, Any]
+) -> None:
     """Parse the text, ask the store, and reply with Block Kit."""
     services: Services = context["services"]
     text = slack_unescape(body.get("text") or "").strip()
-    answer_or_help(services, text, respond, client, user_id=body.get("user_id"),
-                   channel_id=body.get("channel_id"))
+    answer_or_help(
+        services,
+        text,
+        respond,
+        client,
+        user_id=body.get("user_id"),
+        channel_id=body.get("channel_id"),
+    )
 
 
-def answer_or_help(services: Services, text: str, respond: Any, client: Any, *,
-                   user_id: str | None, channel_id: str | None,
-                   replace_original: bool = False) -> None:
+def answer_or_help(
+    services: Services,
+    text: str,
+    respond: Any,
+    client: Any,
+    *,
+    user_id: str | None,
+    channel_id: str | None,
+    replace_original: bool = False,
+) -> None:
     """Answer ``text`` for the user: help, "did you mean", or the answer (shared if asked)."""
     engine = services.engine
     try:
@@ -45,25 +60,36 @@ def answer_or_help(services: Services, text: str, respond: Any, client: Any, *,
             response_type="ephemeral",
             replace_original=False,
             text=f"I could not read that: {exc}",
-            blocks=help_blocks(sorted(vocab.tag_values), examples_for(vocab),
-                               error=exc.reason, suggestions=exc.suggestions),
+            blocks=help_blocks(
+                sorted(vocab.tag_values),
+                examples_for(vocab),
+                error=exc.reason,
+                suggestions=exc.suggestions,
+            ),
         )
         return
     if isinstance(answer, HelpRequest):
         vocab = engine.vocabulary()
-        respond(response_type="ephemeral", replace_original=False,
-                text="How to ask /cost", blocks=help_blocks(sorted(vocab.tag_values),
-                                                            examples_for(vocab)))
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text="How to ask /cost",
+            blocks=help_blocks(sorted(vocab.tag_values), examples_for(vocab)),
+        )
         return
     if answer.query.share and channel_id:
-        post_shared(client, respond, answer, channel_id=channel_id, user_id=user_id,
-                    default_measure=services.settings.measure)
+        post_shared(
+            client,
+            respond,
+            answer,
+            channel_id=channel_id,
+            user_id=user_id,
+            default_measure=services.settings.measure,
+        )
         return
     respond(
         response_type="ephemeral",
         replace_original=replace_original,
         text=cost_answer_text(answer),
-        blocks=cost_answer_blocks(answer, question=text,
-                                  default_measure=services.settings.measure),
+        blocks=cost_answer_blocks(answer, question=text, default_measure=services.settings.measure),
     )
-

@@ -21,8 +21,9 @@ log = logging.getLogger("costbot.slack")
 
 def error_handler(error: Exception, body: dict[str, Any], logger: logging.Logger) -> None:
     """Log what Bolt could not handle (bad listener code, middleware failures)."""
-    logger.error("unhandled Slack request failure: %r (type %s)", error, body.get("type"),
-                 exc_info=error)
+    logger.error(
+        "unhandled Slack request failure: %r (type %s)", error, body.get("type"), exc_info=error
+    )
 
 
 def answers_on_failure(what: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -36,15 +37,23 @@ def answers_on_failure(what: str) -> Callable[[Callable[..., None]], Callable[..
                 fn(*args, **kwargs)
             except CostbotError as exc:
                 if respond:
-                    respond(response_type="ephemeral", replace_original=False, text=str(exc),
-                            blocks=error_blocks(str(exc), "Check the question and try again."))
+                    respond(
+                        response_type="ephemeral",
+                        replace_original=False,
+                        text=str(exc),
+                        blocks=error_blocks(str(exc), "Check the question and try again."),
+                    )
             except Exception:
                 incident = uuid.uuid4().hex[:8]
                 log.exception("%s failed (incident %s)", what, incident)
                 if respond:
                     message = f"Sorry, {what} failed (incident {incident}); it is logged."
-                    respond(response_type="ephemeral", replace_original=False, text=message,
-                            blocks=error_blocks(message, "Try again in a minute."))
+                    respond(
+                        response_type="ephemeral",
+                        replace_original=False,
+                        text=message,
+                        blocks=error_blocks(message, "Try again in a minute."),
+                    )
 
         return inner
 

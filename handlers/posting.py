@@ -28,9 +28,16 @@ CHANNEL_ERRORS = {
 }
 
 
-def post_shared(client: Any, respond: Any, answer: CostAnswer, *, channel_id: str,
-                user_id: str | None, default_measure: str | None = None,
-                remove_private_copy: bool = False) -> None:
+def post_shared(
+    client: Any,
+    respond: Any,
+    answer: CostAnswer,
+    *,
+    channel_id: str,
+    user_id: str | None,
+    default_measure: str | None = None,
+    remove_private_copy: bool = False,
+) -> None:
     """Post the answer in the channel; on refusal, tell the asker what to do.
 
     ``remove_private_copy`` deletes the ephemeral answer the Share button sat on.
@@ -40,8 +47,13 @@ def post_shared(client: Any, respond: Any, answer: CostAnswer, *, channel_id: st
         client.chat_postMessage(
             channel=channel_id,
             text=cost_answer_text(answer),
-            blocks=cost_answer_blocks(answer, question=question, shared_by=user_id,
-                                      show_buttons=False, default_measure=default_measure),
+            blocks=cost_answer_blocks(
+                answer,
+                question=question,
+                shared_by=user_id,
+                show_buttons=False,
+                default_measure=default_measure,
+            ),
             unfurl_links=False,
         )
     except SlackApiError as exc:
@@ -49,8 +61,12 @@ def post_shared(client: Any, respond: Any, answer: CostAnswer, *, channel_id: st
         what, hint = CHANNEL_ERRORS.get(
             code, (f"Slack refused to post the answer ({code}).", "Try again in a minute.")
         )
-        respond(response_type="ephemeral", replace_original=False, text=f"{what} {hint}",
-                blocks=error_blocks(what, hint))
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text=f"{what} {hint}",
+            blocks=error_blocks(what, hint),
+        )
         return
     if remove_private_copy:
         respond(delete_original=True)

@@ -56,11 +56,15 @@ class RetryDeduplicator(Middleware):
             return False
 
     def process(
-        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]  # noqa: A002
+        self,
+        *,
+        req: BoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], BoltResponse],
     ) -> BoltResponse:
         """Drop a retried request whose original was already received."""
         key = request_key(req.body) if isinstance(req.body, dict) else None
-        if key is None or req.mode == "socket_mode" and not req.headers.get("x-slack-retry-num"):
+        if key is None or (req.mode == "socket_mode" and not req.headers.get("x-slack-retry-num")):
             return next()
         if self.seen_before(key):
             self.dropped += 1

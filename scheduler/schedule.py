@@ -12,6 +12,13 @@ from scheduler.jobs import refresh_freshness
 def build_scheduler(services: Services, metrics: Metrics) -> BackgroundScheduler:
     """Build (not start) the scheduler with costbot's jobs."""
     scheduler = BackgroundScheduler(timezone="UTC")
-    scheduler.add_job(refresh_freshness, "interval", minutes=15, args=[services, metrics],
-                      id="refresh_freshness", coalesce=True, max_instances=1)
+    scheduler.add_job(
+        refresh_freshness,
+        "interval",
+        minutes=15,
+        args=[services, metrics],
+        id="refresh_freshness",
+        coalesce=True,
+        max_instances=1,
+    )
     return scheduler

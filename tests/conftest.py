@@ -42,8 +42,9 @@ def fixed_clock(when: datetime) -> object:
 def engine_for() -> object:
     """Build an engine over a store with a fixed 'now'."""
 
-    def build(store: CostStore, now: datetime, allocation: tuple[str, ...] = ("team", "project")
-              ) -> CostQueryEngine:
+    def build(
+        store: CostStore, now: datetime, allocation: tuple[str, ...] = ("team", "project")
+    ) -> CostQueryEngine:
         return CostQueryEngine(store, allocation_tags=allocation, clock=lambda: now.astimezone(UTC))
 
     return build

@@ -46,8 +46,10 @@ class S3ExportSource:
                     if key.lower().endswith(EXPORT_SUFFIXES):
                         out.append(f"s3://{bucket}/{key}")
         except (ClientError, BotoCoreError) as exc:
-            raise S3ReadError(f"cannot list {uri}: {_reason(exc)}; check the bucket name, "
-                              "credentials and AWS_ENDPOINT_URL, then retry") from exc
+            raise S3ReadError(
+                f"cannot list {uri}: {_reason(exc)}; check the bucket name, "
+                "credentials and AWS_ENDPOINT_URL, then retry"
+            ) from exc
         if not out:
             raise S3ReadError(f"no .parquet/.csv/.csv.gz export files under {uri}")
         return sorted(out)
@@ -62,7 +64,9 @@ class S3ExportSource:
             try:
                 self._client.download_file(bucket, key, str(path))
             except (ClientError, BotoCoreError) as exc:
-                raise S3ReadError(f"cannot download {uri}: {_reason(exc)}; retry the ingest") from exc
+                raise S3ReadError(
+                    f"cannot download {uri}: {_reason(exc)}; retry the ingest"
+                ) from exc
             yield path
 
 

@@ -14,7 +14,10 @@ from bot.costs.query import CostQueryEngine
 
 
 def ask(
-    engine: CostQueryEngine, text: str, *, default_measure: str = "effective",
+    engine: CostQueryEngine,
+    text: str,
+    *,
+    default_measure: str = "effective",
     measure: str | None = None,
 ) -> CostAnswer | HelpRequest:
     """Answer a question in the grammar; raises QueryParseError / QueryError."""

@@ -60,8 +60,20 @@ MEASURE_WORDS = {
     "ondemand": "list",
     "on-demand": "list",
 }
-KEYWORDS = ("help", "by", "untagged", "last", "today", "yesterday", "mtd", "top", "measure",
-            "share", "tag", "this")
+KEYWORDS = (
+    "help",
+    "by",
+    "untagged",
+    "last",
+    "today",
+    "yesterday",
+    "mtd",
+    "top",
+    "measure",
+    "share",
+    "tag",
+    "this",
+)
 MAX_TOP = 50
 EXAMPLES = (
     "team ai-research",
@@ -154,7 +166,9 @@ def tokenize(text: str) -> list[str]:
         raise QueryParseError(f"unbalanced quotes in {text.strip()!r}.") from exc
 
 
-def parse(text: str, vocab: Vocabulary, *, default_measure: str = "effective") -> CostQuery | HelpRequest:
+def parse(
+    text: str, vocab: Vocabulary, *, default_measure: str = "effective"
+) -> CostQuery | HelpRequest:
     """Parse the words after ``/cost`` (or ``costbot cost``) into a query."""
     words = tokenize(text)
     if not words or (len(words) == 1 and words[0].lower() in ("help", "?", "-h", "--help")):
@@ -212,7 +226,9 @@ class _Parser:
             elif low == "tag":
                 self.i += 1
                 key = self.take("a tag key after `tag`")
-                self._filter(key.lower(), self.take(f"a value after `tag {key}`"), explicit_tag=True)
+                self._filter(
+                    key.lower(), self.take(f"a value after `tag {key}`"), explicit_tag=True
+                )
             elif (period := self._period()) is not None:
                 self._set_period(period)
             else:

@@ -66,8 +66,7 @@ def discover(inputs: Sequence[str], remote: RemoteFiles | None) -> list[str]:
         path = Path(item)
         if path.is_dir():
             found = sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and p.name.lower().endswith(DATA_SUFFIXES)
+                p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(DATA_SUFFIXES)
             )
             if not found:
                 raise IngestError(f"{item}: no .csv, .csv.gz or .parquet files in this directory")
@@ -119,12 +118,20 @@ def read_file(
     kind = fmt or detected
     if kind == "focus":
         report = ReadReport(display, f"FOCUS {focus_version(columns)}")
-        return report, read_focus(path, display, report, strict=strict, aliases=aliases,
-                                  columns=columns)
+        return report, read_focus(
+            path, display, report, strict=strict, aliases=aliases, columns=columns
+        )
     if kind in ("cur2", "cur"):
         report = ReadReport(display, "CUR 2.0" if kind == "cur2" else "legacy CUR")
-        return report, read_cur(path, display, report, strict=strict, aliases=aliases,
-                                columns=columns, legacy=kind == "cur")
+        return report, read_cur(
+            path,
+            display,
+            report,
+            strict=strict,
+            aliases=aliases,
+            columns=columns,
+            legacy=kind == "cur",
+        )
     raise IngestError(f"unknown --format {kind!r}; choose one of {', '.join(FORMATS)}")
 
 
@@ -190,14 +197,18 @@ def ingest(
     rows = 0
     for name in discover(inputs, remote):
         opener: AbstractContextManager[Path] = (
-            remote.download(name) if name.startswith("s3://") and remote else nullcontext(Path(name))
+            remote.download(name)
+            if name.startswith("s3://") and remote
+            else nullcontext(Path(name))
         )
         with opener as path:
             report, batches = read_file(path, name, fmt=fmt, strict=strict, aliases=aliases)
             result.files.append(report)
             for batch in prefetch(batches):
                 for delivery in rollup.add(batch.table):
-                    formats, files, reports = delivery_files.setdefault(delivery, (set(), set(), []))
+                    formats, files, reports = delivery_files.setdefault(
+                        delivery, (set(), set(), [])
+                    )
                     formats.add(report.format)
                     if name not in files:
                         files.add(name)
@@ -209,18 +220,28 @@ def ingest(
         skipped = result.rows_skipped
         listed = [str(b) for f in result.files for b in f.bad_rows][:5]
         raise IngestError(
-            "no cost rows to store" + (f": all {skipped} rows were bad" if skipped else "")
-            + "; the store is unchanged" + "".join(f"\n  {b}" for b in listed)
+            "no cost rows to store"
+            + (f": all {skipped} rows were bad" if skipped else "")
+            + "; the store is unchanged"
+            + "".join(f"\n  {b}" for b in listed)
         )
     daily, cube = rollup.finish()
     file_info = {
-        d: (" + ".join(sorted(formats)), tuple(sorted(files)),
-            sum(r.rows_read for r in reports), sum(r.rows_skipped for r in reports))
+        d: (
+            " + ".join(sorted(formats)),
+            tuple(sorted(files)),
+            sum(r.rows_read for r in reports),
+            sum(r.rows_skipped for r in reports),
+        )
         for d, (formats, files, reports) in delivery_files.items()
     }
     result.deliveries = store.replace(
-        keys=rollup.keys, daily=daily, groups=rollup.groups, cube=cube,
-        cube_tags=allocation_tags, file_info=file_info,
+        keys=rollup.keys,
+        daily=daily,
+        groups=rollup.groups,
+        cube=cube,
+        cube_tags=allocation_tags,
+        file_info=file_info,
     )
     result.seconds = time.perf_counter() - started
     return result

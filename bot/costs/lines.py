@@ -23,7 +23,9 @@ LINE_SCHEMA = pa.schema(
         pa.field("sub_account_name", pa.string()),
         pa.field("service", pa.string()),  # "Amazon Elastic Compute Cloud"
         pa.field("service_code", pa.string()),  # "AmazonEC2"
-        pa.field("service_category", pa.string()),  # FOCUS ServiceCategory ("Compute", "AI and Machine Learning")
+        pa.field(
+            "service_category", pa.string()
+        ),  # FOCUS ServiceCategory ("Compute", "AI and Machine Learning")
         pa.field("region", pa.string()),  # "us-east-1"
         pa.field("resource_id", pa.string()),  # "i-0abc…", ARN, bucket name
         pa.field("resource_type", pa.string()),  # "p4d.24xlarge", "Endpoint", …

@@ -62,7 +62,9 @@ class _Sums:
     """Raw sums over [previous_start, end]: per currency and day, and per group."""
 
     by_day: dict[tuple[str, int], int] = field(default_factory=dict)
-    groups: dict[tuple[object, object], list[int]] = field(default_factory=dict)  # key -> [cur, prev]
+    groups: dict[tuple[object, object], list[int]] = field(
+        default_factory=dict
+    )  # key -> [cur, prev]
 
 
 class CostQueryEngine:
@@ -114,8 +116,9 @@ class CostQueryEngine:
                     r[0] for r in conn.execute(f"SELECT DISTINCT {col} FROM {table}") if r[0]
                 }
             dims[dim] = sorted(values, key=str.lower)
-        return Vocabulary(tag_values=tag_values, dimension_values=dims,
-                          tag_aliases=self.tag_aliases)
+        return Vocabulary(
+            tag_values=tag_values, dimension_values=dims, tag_aliases=self.tag_aliases
+        )
 
     # -- answering ---------------------------------------------------------------------------
 
@@ -150,8 +153,9 @@ class CostQueryEngine:
         groups, count = self._top_groups(query, sums)
         all_spend = total
         if untagged is not None:
-            base = self._sums(replace(query, group_by=None), self._plan(query, None), window,
-                              only_current=True)
+            base = self._sums(
+                replace(query, group_by=None), self._plan(query, None), window, only_current=True
+            )
             all_spend = sum(v for (_, d), v in base.by_day.items() if d >= cur_lo)
             if query.group_by is None:
                 groups = (GroupCost("untagged", total), GroupCost("tagged", all_spend - total))
@@ -191,9 +195,14 @@ class CostQueryEngine:
                 )
                 plan.params += [dim, value]
         if untagged:
-            plan.where.append("(" + " OR ".join(
-                "g.tagset_id NOT IN (SELECT tagset_id FROM tags WHERE key = ?)" for _ in untagged
-            ) + ")")
+            plan.where.append(
+                "("
+                + " OR ".join(
+                    "g.tagset_id NOT IN (SELECT tagset_id FROM tags WHERE key = ?)"
+                    for _ in untagged
+                )
+                + ")"
+            )
             plan.params += list(untagged)
         return plan
 
@@ -204,10 +213,16 @@ class CostQueryEngine:
         if dim in DIMENSION_COLUMNS:
             label = "MAX(g.sub_account_name)" if dim == "account" else "NULL"
             return f"g.{DIMENSION_COLUMNS[dim][0]}", label, "", []
-        return "t.value", "NULL", "LEFT JOIN tags t ON t.tagset_id = g.tagset_id AND t.key = ?", [dim]
+        return (
+            "t.value",
+            "NULL",
+            "LEFT JOIN tags t ON t.tagset_id = g.tagset_id AND t.key = ?",
+            [dim],
+        )
 
-    def _sums(self, query: CostQuery, plan: _Plan, window: Window, *,
-              only_current: bool = False) -> _Sums:
+    def _sums(
+        self, query: CostQuery, plan: _Plan, window: Window, *, only_current: bool = False
+    ) -> _Sums:
         lo = day_number(window.start if only_current else window.previous_start)
         hi, cur_lo = day_number(window.end), day_number(window.start)
         prev_lo, prev_hi = day_number(window.previous_start), day_number(window.previous_end)
@@ -293,13 +308,16 @@ class CostQueryEngine:
         top = max(query.top, 1)
         if count > top:
             rest = items[top:]
-            items = [*items[:top], GroupCost(
-                f"other ({len(rest)} more)",
-                sum(g.cost for g in rest),
-                sum(g.previous or 0 for g in rest),
-                is_other=True,
-                members=len(rest),
-            )]
+            items = [
+                *items[:top],
+                GroupCost(
+                    f"other ({len(rest)} more)",
+                    sum(g.cost for g in rest),
+                    sum(g.previous or 0 for g in rest),
+                    is_other=True,
+                    members=len(rest),
+                ),
+            ]
         return tuple(items), count
 
 

@@ -61,16 +61,23 @@ class Rollup:
             return set()
         tag_names = sorted(c for c in table.column_names if c.startswith(TAG_PREFIX))
         tagset_codes, tagset_texts = _tagsets(table, tag_names)
-        codes, dictionaries = zip(*(_codes(table.column(name)) for name in KEY_FIELDS),
-                                  strict=True)
+        codes, dictionaries = zip(*(_codes(table.column(name)) for name in KEY_FIELDS), strict=True)
         key_rows, key_local = self._intern(
-            list(codes), list(dictionaries), tagset_codes, tagset_texts,
-            self._key_index, self.keys,
+            list(codes),
+            list(dictionaries),
+            tagset_codes,
+            tagset_texts,
+            self._key_index,
+            self.keys,
         )
         restricted_texts, restricted_codes = self._restrict(tagset_texts)
         group_rows, _ = self._intern(
-            [codes[p] for p in _GROUP_POSITIONS], [dictionaries[p] for p in _GROUP_POSITIONS],
-            restricted_codes[tagset_codes], restricted_texts, self._group_index, self.groups,
+            [codes[p] for p in _GROUP_POSITIONS],
+            [dictionaries[p] for p in _GROUP_POSITIONS],
+            restricted_codes[tagset_codes],
+            restricted_texts,
+            self._group_index,
+            self.groups,
         )
         pi, ai = KEY_FIELDS.index("provider"), KEY_FIELDS.index("billing_account")
         seen = {(self.keys[k][pi], self.keys[k][ai], self.keys[k][0]) for k in key_local}
@@ -163,13 +170,14 @@ def _tagsets(table: pa.Table, tag_names: list[str]) -> tuple[np.ndarray, list[st
         return np.zeros(table.num_rows, dtype=np.int64), [tagset_json({})]
     codes, dictionaries = zip(*(_codes(table.column(n)) for n in tag_names), strict=True)
     ids, first = _factorize(list(codes))
-    keys = [n[len(TAG_PREFIX):] for n in tag_names]
+    keys = [n[len(TAG_PREFIX) :] for n in tag_names]
     texts: list[str] = []
     canonical: dict[str, int] = {}
     remap = np.empty(len(first), dtype=np.int64)
     for i, row in enumerate(first):
         tags = {
-            k: d[c[row]] for k, d, c in zip(keys, dictionaries, codes, strict=True)
+            k: d[c[row]]
+            for k, d, c in zip(keys, dictionaries, codes, strict=True)
             if c[row] >= 0 and d[c[row]]
         }
         text = tagset_json(tags)

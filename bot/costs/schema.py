@@ -37,9 +37,7 @@ KEY_COLUMNS = (
     "pricing_category",
     "currency",
 )
-GROUP_COLUMNS = tuple(
-    c for c in KEY_COLUMNS if c not in ("resource_id", "resource_type", "sku")
-)
+GROUP_COLUMNS = tuple(c for c in KEY_COLUMNS if c not in ("resource_id", "resource_type", "sku"))
 
 
 @migrations()

@@ -8,6 +8,7 @@ safe (a failure leaves the store as it was).
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -156,8 +157,12 @@ class CostStore:
             "tagset_id, first_day, days, lines, billed_total, effective_total, list_total, "
             f"billed, effective, list) VALUES ({', '.join('?' * (len(KEY_COLUMNS) + 12))})",
             (
-                (source_ids[(keys[k][pi], keys[k][ai])], *keys[k][:-1], tagset_ids[keys[k][-1]],
-                 *vectors.row(pos))
+                (
+                    source_ids[(keys[k][pi], keys[k][ai])],
+                    *keys[k][:-1],
+                    tagset_ids[keys[k][-1]],
+                    *vectors.row(pos),
+                )
                 for pos, k in enumerate(vectors.keys.tolist())
             ),
         )
@@ -175,9 +180,7 @@ class CostStore:
         _insert_amounts(conn, "daily_group_costs", "group_id", group_base, cube)
         self._set_meta("cube_tags", json.dumps(sorted(cube_tags)))
         self._set_meta("last_ingest_at", datetime.now(UTC).isoformat(timespec="seconds"))
-        return self._record_deliveries(
-            deliveries, source_ids, keys, daily, file_info, replaced
-        )
+        return self._record_deliveries(deliveries, source_ids, keys, daily, file_info, replaced)
 
     def _record_deliveries(
         self,
@@ -205,9 +208,19 @@ class CostStore:
             first = day_date(days.min()) if len(days) else None
             last = day_date(days.max()) if len(days) else None
             st = DeliveryStats(
-                provider, account, period, fmt, files, rows_read, rows_skipped,
-                int(daily.lines[m].sum()), int(daily.billed[m].sum()),
-                int(daily.effective[m].sum()), int(daily.list[m].sum()), first, last,
+                provider,
+                account,
+                period,
+                fmt,
+                files,
+                rows_read,
+                rows_skipped,
+                int(daily.lines[m].sum()),
+                int(daily.billed[m].sum()),
+                int(daily.effective[m].sum()),
+                int(daily.list[m].sum()),
+                first,
+                last,
                 (provider, account, period) in replaced,
             )
             self.conn.execute(
@@ -215,10 +228,18 @@ class CostStore:
                 "rows_skipped, billed, effective, list, first_day, last_day, ingested_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    source_ids[(provider, account)], period, fmt, json.dumps(list(files)),
-                    rows_read, rows_skipped, st.billed, st.effective, st.list,
+                    source_ids[(provider, account)],
+                    period,
+                    fmt,
+                    json.dumps(list(files)),
+                    rows_read,
+                    rows_skipped,
+                    st.billed,
+                    st.effective,
+                    st.list,
                     int(days.min()) if len(days) else None,
-                    int(days.max()) if len(days) else None, now,
+                    int(days.max()) if len(days) else None,
+                    now,
                 ),
             )
             out.append(st)
@@ -235,7 +256,8 @@ class CostStore:
             (source_id, period),
         )
         conn.execute(
-            "DELETE FROM cost_groups WHERE source_id = ? AND billing_period = ?", (source_id, period)
+            "DELETE FROM cost_groups WHERE source_id = ? AND billing_period = ?",
+            (source_id, period),
         )
         conn.execute(
             "DELETE FROM deliveries WHERE source_id = ? AND billing_period = ?", (source_id, period)
@@ -290,8 +312,18 @@ class CostStore:
             "d.rows_skipped, d.billed, d.effective, d.list, d.ingested_at FROM deliveries d "
             "JOIN sources s ON s.id = d.source_id ORDER BY d.billing_period, s.provider"
         ).fetchall()
-        cols = ("provider", "billing_account", "billing_period", "format", "rows_read",
-                "rows_skipped", "billed", "effective", "list", "ingested_at")
+        cols = (
+            "provider",
+            "billing_account",
+            "billing_period",
+            "format",
+            "rows_read",
+            "rows_skipped",
+            "billed",
+            "effective",
+            "list",
+            "ingested_at",
+        )
         return [dict(zip(cols, r, strict=True)) for r in rows]
 
 
@@ -323,12 +355,15 @@ class DailyVectors:
             flat[position] = amounts
             buf = flat.tobytes()
             bounds = (offsets * 8).tolist()
-            vectors: list[object] = [buf[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+            vectors: list[object] = [buf[a:b] for a, b in itertools.pairwise(bounds)]
             if billed_flat is None:
                 billed_flat = flat
             else:
-                same = np.add.reduceat((flat != billed_flat).astype(np.int64), offsets[:-1]) == 0 \
-                    if len(starts) else np.zeros(0, bool)
+                same = (
+                    np.add.reduceat((flat != billed_flat).astype(np.int64), offsets[:-1]) == 0
+                    if len(starts)
+                    else np.zeros(0, bool)
+                )
                 vectors = [None if eq else v for eq, v in zip(same.tolist(), vectors, strict=True)]
             blobs.append(vectors)
         self.rows = list(zip(*columns, *blobs, strict=True))
@@ -340,7 +375,7 @@ class DailyVectors:
 
     def row(self, i: int) -> tuple[object, ...]:
         """Return the stored columns of the i-th key with data."""
-        return self.rows[i]  # type: ignore[no-any-return]
+        return self.rows[i]
 
 
 def _insert_amounts(

@@ -62,7 +62,10 @@ def parse_aliases(text: str) -> dict[str, str]:
 
 
 def merge_tags(
-    pairs: Iterable[tuple[str, str | None]], aliases: Mapping[str, str] | None, *, cur2: bool = False
+    pairs: Iterable[tuple[str, str | None]],
+    aliases: Mapping[str, str] | None,
+    *,
+    cur2: bool = False,
 ) -> dict[str, str]:
     """Fold raw ``(key, value)`` pairs into canonical tags; empty values mean no tag.
 

@@ -9,11 +9,28 @@ from decimal import Decimal
 from pathlib import Path
 
 FOCUS_HEADER = (
-    "BillingAccountId", "BillingAccountName", "BillingCurrency", "BillingPeriodStart",
-    "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd", "ChargeCategory",
-    "PricingCategory", "ProviderName", "ServiceName", "ServiceCategory", "RegionId",
-    "ResourceId", "ResourceType", "SubAccountId", "SubAccountName", "BilledCost",
-    "EffectiveCost", "ListCost", "Tags", "InvoiceId",
+    "BillingAccountId",
+    "BillingAccountName",
+    "BillingCurrency",
+    "BillingPeriodStart",
+    "BillingPeriodEnd",
+    "ChargePeriodStart",
+    "ChargePeriodEnd",
+    "ChargeCategory",
+    "PricingCategory",
+    "ProviderName",
+    "ServiceName",
+    "ServiceCategory",
+    "RegionId",
+    "ResourceId",
+    "ResourceType",
+    "SubAccountId",
+    "SubAccountName",
+    "BilledCost",
+    "EffectiveCost",
+    "ListCost",
+    "Tags",
+    "InvoiceId",
 )
 
 
@@ -58,8 +75,9 @@ def focus_row(
     }
 
 
-def write_csv(path: Path, rows: Sequence[dict[str, str]], header: Sequence[str] = FOCUS_HEADER
-              ) -> Path:
+def write_csv(
+    path: Path, rows: Sequence[dict[str, str]], header: Sequence[str] = FOCUS_HEADER
+) -> Path:
     """Write rows as a CSV file with the given header."""
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(header), lineterminator="\n")

@@ -38,8 +38,11 @@ def test_a_tag_filter_defaults_to_month_to_date_and_effective_cost() -> None:
 
 def test_filters_combine_and_values_take_the_stored_spelling() -> None:
     got = q("team AI-Research service amazonec2 region us-east-1")
-    assert got.filters == (("team", "ai-research"), ("service", "AmazonEC2"),
-                           ("region", "us-east-1"))
+    assert got.filters == (
+        ("team", "ai-research"),
+        ("service", "AmazonEC2"),
+        ("region", "us-east-1"),
+    )
 
 
 def test_quoted_values_keep_their_spaces() -> None:
@@ -61,8 +64,10 @@ def test_quoted_values_keep_their_spaces() -> None:
         ("this month", PeriodSpec("mtd")),
         ("last month", PeriodSpec("last_month")),
         ("2024-09", PeriodSpec("month", start=date(2024, 9, 1))),
-        ("2024-09-01..2024-09-15", PeriodSpec("range", start=date(2024, 9, 1),
-                                              end=date(2024, 9, 15))),
+        (
+            "2024-09-01..2024-09-15",
+            PeriodSpec("range", start=date(2024, 9, 1), end=date(2024, 9, 15)),
+        ),
         ("2024-09-03", PeriodSpec("range", start=date(2024, 9, 3), end=date(2024, 9, 3))),
     ],
 )
@@ -103,9 +108,21 @@ def test_typos_get_did_you_mean_from_the_store(text: str, suggestion: str) -> No
 
 @pytest.mark.parametrize(
     "text",
-    ["team", "by", "top 0", "top many", "2024-13", "2024-09-10..2024-09-01", "2024-02-30",
-     "last", "team ai-research team data-eng", "by team by service", "today yesterday",
-     'service "unclosed', "measure gross"],
+    [
+        "team",
+        "by",
+        "top 0",
+        "top many",
+        "2024-13",
+        "2024-09-10..2024-09-01",
+        "2024-02-30",
+        "last",
+        "team ai-research team data-eng",
+        "by team by service",
+        "today yesterday",
+        'service "unclosed',
+        "measure gross",
+    ],
 )
 def test_malformed_questions_say_why(text: str) -> None:
     with pytest.raises(QueryParseError) as err:

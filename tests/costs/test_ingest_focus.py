@@ -43,8 +43,12 @@ def test_commitment_scenarios_reconcile_billed_and_effective_to_the_cent(
 
 
 def test_commitment_purchase_is_billed_but_amortized_to_zero_effective(store: CostStore) -> None:
-    run(store, FOCUS_EXAMPLES / "commitment_discount_scenarios" /
-        "commitment_discount_purchase_scenario_1.csv")
+    run(
+        store,
+        FOCUS_EXAMPLES
+        / "commitment_discount_scenarios"
+        / "commitment_discount_purchase_scenario_1.csv",
+    )
     billed, effective, _ = stored_totals(store)
     assert (billed, effective) == (Decimal("8760.00"), Decimal(0))
 
@@ -73,12 +77,17 @@ def test_spreadsheet_formatted_exports_get_a_clear_error_not_a_guess(
     assert store.conn.execute("SELECT COUNT(*) FROM charges").fetchone()[0] == 0
 
 
-def test_dollar_amounts_are_named_with_file_row_and_column(tmp_path: Path, store: CostStore) -> None:
-    path = write_csv(tmp_path / "bill.csv", [
-        focus_row("2024-09-01", "10.00"),
-        focus_row("2024-09-02", "$1,000.00"),
-        focus_row("2024-09-03", "2.50"),
-    ])
+def test_dollar_amounts_are_named_with_file_row_and_column(
+    tmp_path: Path, store: CostStore
+) -> None:
+    path = write_csv(
+        tmp_path / "bill.csv",
+        [
+            focus_row("2024-09-01", "10.00"),
+            focus_row("2024-09-02", "$1,000.00"),
+            focus_row("2024-09-03", "2.50"),
+        ],
+    )
     result = run(store, path)
     assert result.rows_skipped == 1
     (bad,) = result.files[0].bad_rows
@@ -92,9 +101,13 @@ def test_strict_stops_at_the_first_bad_row_and_leaves_the_store_as_it_was(
 ) -> None:
     good = write_csv(tmp_path / "good.csv", [focus_row("2024-08-01", "5.00")])
     run(store, good)
-    bad = write_csv(tmp_path / "bad.csv", [
-        focus_row("2024-08-01", "7.00"), focus_row("2024-08-02", "seven"),
-    ])
+    bad = write_csv(
+        tmp_path / "bad.csv",
+        [
+            focus_row("2024-08-01", "7.00"),
+            focus_row("2024-08-02", "seven"),
+        ],
+    )
     with pytest.raises(IngestError, match=r"bad.csv: row 2, column BilledCost"):
         run(store, bad, strict=True)
     assert stored_totals(store)[0] == Decimal("5.00")
@@ -135,17 +148,25 @@ def test_reingesting_the_same_file_does_not_double_count(tmp_path: Path, store: 
     assert second.deliveries[0].replaced
 
 
-def test_a_newer_delivery_replaces_the_whole_billing_period(tmp_path: Path, store: CostStore) -> None:
-    old = write_csv(tmp_path / "v1.csv", [
-        focus_row("2024-09-01", "10.00"), focus_row("2024-09-02", "10.00"),
-        focus_row("2024-10-01", "1.00"),
-    ])
+def test_a_newer_delivery_replaces_the_whole_billing_period(
+    tmp_path: Path, store: CostStore
+) -> None:
+    old = write_csv(
+        tmp_path / "v1.csv",
+        [
+            focus_row("2024-09-01", "10.00"),
+            focus_row("2024-09-02", "10.00"),
+            focus_row("2024-10-01", "1.00"),
+        ],
+    )
     run(store, old)
     restated = write_csv(tmp_path / "v2.csv", [focus_row("2024-09-01", "12.34")])
     run(store, restated)
-    rows = dict(store.conn.execute(
-        "SELECT billing_period, SUM(billed_total) FROM charges GROUP BY 1"
-    ).fetchall())
+    rows = dict(
+        store.conn.execute(
+            "SELECT billing_period, SUM(billed_total) FROM charges GROUP BY 1"
+        ).fetchall()
+    )
     assert rows == {"2024-09": 12_340_000_000, "2024-10": 1_000_000_000}
 
 
@@ -156,15 +177,24 @@ def test_hourly_rows_roll_up_to_one_row_per_resource_day(tmp_path: Path, store: 
         r["ChargePeriodStart"] = f"2024-09-01T{hour:02d}:00:00Z"
         rows.append(r)
     run(store, write_csv(tmp_path / "hourly.csv", rows))
-    assert store.conn.execute("SELECT COUNT(*), days, billed_total, lines FROM charges").fetchone() == (
-        1, 1, 24 * 333_333_333, 24,
+    assert store.conn.execute(
+        "SELECT COUNT(*), days, billed_total, lines FROM charges"
+    ).fetchone() == (
+        1,
+        1,
+        24 * 333_333_333,
+        24,
     )
 
 
 def test_real_export_quirks_are_normalised_and_reported(tmp_path: Path, store: CostStore) -> None:
     r = focus_row("2024-09-01", "1.10", tags='{"Team": "ai-research"}')
-    r.update(ChargePeriodStart="2024-09-01 05:00:00", ChargeCategory="usage",
-             PricingCategory="NULL", ResourceId="NULL")
+    r.update(
+        ChargePeriodStart="2024-09-01 05:00:00",
+        ChargeCategory="usage",
+        PricingCategory="NULL",
+        ResourceId="NULL",
+    )
     result = run(store, write_csv(tmp_path / "q.csv", [r]))
     notes = " ".join(result.files[0].notes)
     assert "'usage' read as 'Usage'" in notes
@@ -177,9 +207,17 @@ def test_real_export_quirks_are_normalised_and_reported(tmp_path: Path, store: C
 
 def test_tag_values_never_reach_sql_text(tmp_path: Path, store: CostStore) -> None:
     evil = "x'); DROP TABLE charges; --"
-    run(store, write_csv(tmp_path / "e.csv", [
-        focus_row("2024-09-01", "1.00", tags='{"team": "' + evil.replace('"', '\\"') + '"}'),
-    ]))
+    run(
+        store,
+        write_csv(
+            tmp_path / "e.csv",
+            [
+                focus_row(
+                    "2024-09-01", "1.00", tags='{"team": "' + evil.replace('"', '\\"') + '"}'
+                ),
+            ],
+        ),
+    )
     assert store.conn.execute("SELECT value FROM tags").fetchone()[0] == evil
     assert store.conn.execute("SELECT COUNT(*) FROM charges").fetchone()[0] == 1
 

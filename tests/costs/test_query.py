@@ -39,13 +39,28 @@ def bill(tmp_path: Path, store: CostStore) -> CostStore:
     day = date(2024, 9, 1)
     while day <= date(2024, 10, 14):
         for team, cost in TEAMS.items():
-            rows.append(focus_row(day.isoformat(), cost, tags=tags(team, "llm-training"),
-                                  resource=f"i-{team}"))
-        rows.append(focus_row(day.isoformat(), "2.00", effective="1.00", tags="{}",
-                              service="Amazon Simple Storage Service", resource="bucket"))
+            rows.append(
+                focus_row(
+                    day.isoformat(), cost, tags=tags(team, "llm-training"), resource=f"i-{team}"
+                )
+            )
+        rows.append(
+            focus_row(
+                day.isoformat(),
+                "2.00",
+                effective="1.00",
+                tags="{}",
+                service="Amazon Simple Storage Service",
+                resource="bucket",
+            )
+        )
         day += timedelta(days=1)
-    ingest(store, [str(write_csv(tmp_path / "bill.csv", rows))],
-           allocation_tags=("team", "project"), aliases={})
+    ingest(
+        store,
+        [str(write_csv(tmp_path / "bill.csv", rows))],
+        allocation_tags=("team", "project"),
+        aliases={},
+    )
     return store
 
 
@@ -102,20 +117,32 @@ def test_untagged_gives_amount_and_share_of_all_spend(bill: CostStore) -> None:
     assert a.total == 30 * dollars("2.00")
     assert a.all_spend == 30 * (dollars("111.75") + dollars("2.00"))
     assert [(g.key, g.cost) for g in a.groups] == [
-        ("untagged", a.total), ("tagged", a.all_spend - a.total),
+        ("untagged", a.total),
+        ("tagged", a.all_spend - a.total),
     ]
 
 
 def test_billed_and_effective_differ_where_the_bill_says_so(bill: CostStore) -> None:
-    billed = ask(bill, "service \"Amazon Simple Storage Service\" 2024-09 measure billed")
-    effective = ask(bill, "service \"Amazon Simple Storage Service\" 2024-09")
+    billed = ask(bill, 'service "Amazon Simple Storage Service" 2024-09 measure billed')
+    effective = ask(bill, 'service "Amazon Simple Storage Service" 2024-09')
     assert (billed.total, effective.total) == (30 * dollars("2.00"), 30 * dollars("1.00"))
 
 
 def test_json_has_exactly_the_documented_shape(bill: CostStore) -> None:
     out = ask(bill, "team ai-research by service last 7d").to_json()
-    assert set(out) == {"filters", "group_by", "start", "end", "measure", "currency", "total",
-                        "previous", "groups", "daily", "data_through"}
+    assert set(out) == {
+        "filters",
+        "group_by",
+        "start",
+        "end",
+        "measure",
+        "currency",
+        "total",
+        "previous",
+        "groups",
+        "daily",
+        "data_through",
+    }
     assert out["filters"] == {"team": "ai-research"}
     assert out["total"] == "700.00" and out["measure"] == "effective"
     assert set(out["previous"]) == {"start", "end", "total"}
@@ -132,32 +159,55 @@ def test_resource_questions_use_the_detail_table(bill: CostStore) -> None:
 def test_several_currencies_are_not_added_up(tmp_path: Path, store: CostStore) -> None:
     eur = focus_row("2024-10-01", "5.00", account="999")
     eur["BillingCurrency"] = "EUR"
-    ingest(store, [str(write_csv(tmp_path / "c.csv", [focus_row("2024-10-01", "5.00"), eur]))],
-           allocation_tags=("team",), aliases={})
+    ingest(
+        store,
+        [str(write_csv(tmp_path / "c.csv", [focus_row("2024-10-01", "5.00"), eur]))],
+        allocation_tags=("team",),
+        aliases={},
+    )
     with pytest.raises(QueryError, match="several currencies"):
         ask(store, "mtd")
     assert ask(store, "currency EUR").currency == "EUR"
 
 
 QUESTIONS = st.tuples(
-    st.sampled_from(["", "team ai-research", "team data-eng", "project llm-training",
-                     "service AmazonEC2", "region us-east-1"]),
+    st.sampled_from(
+        [
+            "",
+            "team ai-research",
+            "team data-eng",
+            "project llm-training",
+            "service AmazonEC2",
+            "region us-east-1",
+        ]
+    ),
     st.sampled_from(["", "by team", "by service", "by project", "by region", "by account"]),
-    st.sampled_from(["mtd", "last 7d", "last 30d", "2024-09", "2024-09-03..2024-10-02",
-                     "yesterday", "last month"]),
+    st.sampled_from(
+        [
+            "mtd",
+            "last 7d",
+            "last 30d",
+            "2024-09",
+            "2024-09-03..2024-10-02",
+            "yesterday",
+            "last month",
+        ]
+    ),
     st.sampled_from(["", "untagged", "untagged team"]),
     st.sampled_from(["billed", "effective", "list"]),
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(QUESTIONS)
 def test_the_cube_and_the_detail_table_give_identical_answers(
     bill: CostStore, parts: tuple[str, ...]
 ) -> None:
     filt, group, period, untagged, measure = parts
     if filt.startswith("service"):
-        filt = "service \"Amazon Elastic Compute Cloud\""
+        filt = 'service "Amazon Elastic Compute Cloud"'
     text = " ".join(p for p in (filt, group, period, untagged, f"measure {measure}") if p)
     fast, slow = ask(bill, text), ask(bill, text, use_cube=False)
     assert fast == slow

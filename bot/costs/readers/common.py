@@ -296,9 +296,8 @@ def text_to_day(arr: pa.Array, column: str, bad: BadRows, *, required: bool = Tr
         bad.add(empty, column, text, "missing timestamp")
     other = pc.and_(pc.invert(iso_utc), pc.invert(empty))
     # Timestamps with a real offset: convert row by row (rare in practice).
-    other_idx = np.flatnonzero(other.to_numpy(zero_copy_only=False)) if other.true_count else []
-    for i in other_idx:
-        value = text[int(i)].as_py()
+    for i in np.flatnonzero(pc.fill_null(other, False).to_numpy(zero_copy_only=False)).tolist():
+        value = text[i].as_py()
         try:
             if bad.bad[i]:
                 continue
@@ -307,18 +306,18 @@ def text_to_day(arr: pa.Array, column: str, bad: BadRows, *, required: bool = Tr
                 ts = ts.replace(tzinfo=UTC)
             out[i] = (ts.astimezone(UTC).date() - _EPOCH).days
         except ValueError:
-            bad.mark(int(i), column, text, "{value!r} is not an ISO 8601 timestamp")
+            bad.mark(i, column, text, "{value!r} is not an ISO 8601 timestamp")
     date_part = pc.utf8_slice_codeunits(pc.if_else(iso_utc, text, pa.scalar("1970-01-01")), 0, 10)
     try:
         dates = pc.cast(date_part, pa.date32())
     except pa.ArrowInvalid:
         # An impossible calendar date such as 2024-02-30: find it row by row.
         dates_list = []
-        for i, v in enumerate(date_part.to_pylist()):
+        for j, v in enumerate(date_part.to_pylist()):
             try:
                 dates_list.append(date.fromisoformat(v))
             except ValueError:
-                bad.mark(i, column, text, "{value!r} is not a calendar date")
+                bad.mark(j, column, text, "{value!r} is not a calendar date")
                 dates_list.append(_EPOCH)
         dates = pa.array(dates_list, pa.date32())
     days = pc.cast(dates, pa.int32()).to_numpy(zero_copy_only=False)
@@ -372,9 +371,14 @@ def map_to_tag_columns(tags: pa.Array | pa.ChunkedArray) -> dict[str, pa.Diction
     if tags.null_count:
         lengths = np.where(tags.is_null().to_numpy(zero_copy_only=False), 0, lengths)
     rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    positions = np.concatenate(
-        [np.arange(o, o + ln) for o, ln in zip(offsets[:-1], lengths, strict=True) if ln]
-    ) - start if tags.null_count else np.arange(len(rows)) + int(offsets[0]) - start
+    positions = (
+        np.concatenate(
+            [np.arange(o, o + ln) for o, ln in zip(offsets[:-1], lengths, strict=True) if ln]
+        )
+        - start
+        if tags.null_count
+        else np.arange(len(rows)) + int(offsets[0]) - start
+    )
     keys_enc = pc.dictionary_encode(keys_flat.slice(start, int(offsets[-1]) - start))
     values_enc = clean_strings(items_flat.slice(start, int(offsets[-1]) - start))
     key_codes = keys_enc.indices.to_numpy(zero_copy_only=False)[positions]
@@ -419,8 +423,9 @@ def normalise_enum(
     out = map_values(text, canon)
     if unknown:
         reason = (
-            f"missing {column}" if unknown == {""} else
-            "{value!r} is not one of " + ", ".join(allowed)
+            f"missing {column}"
+            if unknown == {""}
+            else "{value!r} is not one of " + ", ".join(allowed)
         )
         bad.add(value_mask(text, lambda v: v in unknown), column, decode(text), reason)
     return out
@@ -431,7 +436,9 @@ def tag_columns(tags: dict[str, pa.Array]) -> dict[str, pa.Array]:
     return {TAG_PREFIX + k: v for k, v in tags.items()}
 
 
-def missing_columns_error(file: str, fmt: str, missing: Sequence[str], expected: Sequence[str]) -> IngestError:
+def missing_columns_error(
+    file: str, fmt: str, missing: Sequence[str], expected: Sequence[str]
+) -> IngestError:
     """Build the error for a file lacking required columns, naming what is expected."""
     return IngestError(
         f"{file}: looks like {fmt} but lacks required column(s) {', '.join(missing)}; "
@@ -442,5 +449,3 @@ def missing_columns_error(file: str, fmt: str, missing: Sequence[str], expected:
 def strip_bom(name: str) -> str:
     """Drop a UTF-8 byte-order mark spreadsheets put before the first header."""
     return name.lstrip("\ufeff").strip()
-
-

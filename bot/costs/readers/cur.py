@@ -78,8 +78,16 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "tags_map": ("resource_tags", ""),
 }
 REQUIRED = ("usage_start", "period_start", "line_type", "unblended")
-AMOUNTS = ("unblended", "public_cost", "sp_effective", "sp_commitment", "sp_used",
-           "ri_effective", "ri_unused_upfront", "ri_unused_recurring")
+AMOUNTS = (
+    "unblended",
+    "public_cost",
+    "sp_effective",
+    "sp_commitment",
+    "sp_used",
+    "ri_effective",
+    "ri_unused_upfront",
+    "ri_unused_recurring",
+)
 
 CHARGE_CATEGORY = {
     "Usage": "Usage",
@@ -219,8 +227,12 @@ def _convert(
     amounts = {k: _nanos(table, names, k, bad) for k in AMOUNTS}
     unknown = {v for v in line_type.dictionary.to_pylist() if v not in CHARGE_CATEGORY}
     if unknown:
-        bad.add(value_mask(line_type, lambda v: v in unknown), names["line_type"],
-                decode(line_type), "unknown line item type {value!r}")
+        bad.add(
+            value_mask(line_type, lambda v: v in unknown),
+            names["line_type"],
+            decode(line_type),
+            "unknown line item type {value!r}",
+        )
     charge_category = map_values(line_type, lambda v: CHARGE_CATEGORY.get(v, ""))
     usage_type = _text(table, names, "usage_type")
 
@@ -330,15 +342,20 @@ def _first_non_empty(columns: list[pa.Array]) -> pa.Array:
     return out
 
 
-def _json_tag_columns(text: pa.Array, column: str, bad: BadRows) -> list[tuple[str, pa.Array, bool]]:
+def _json_tag_columns(
+    text: pa.Array, column: str, bad: BadRows
+) -> list[tuple[str, pa.Array, bool]]:
     """Spread CUR 2.0 CSV ``resource_tags`` JSON text into one column per raw key."""
     enc = pc.dictionary_encode(text)
     parsed: list[dict[str, str] | None] = []
     for raw in enc.dictionary.to_pylist():
         try:
             obj = json.loads(raw) if raw not in ("", "{}") else {}
-            parsed.append({str(k): str(v) for k, v in obj.items() if v is not None}
-                          if isinstance(obj, dict) else None)
+            parsed.append(
+                {str(k): str(v) for k, v in obj.items() if v is not None}
+                if isinstance(obj, dict)
+                else None
+            )
         except ValueError:
             parsed.append(None)
     invalid = [i for i, p in enumerate(parsed) if p is None]
@@ -347,6 +364,10 @@ def _json_tag_columns(text: pa.Array, column: str, bad: BadRows) -> list[tuple[s
         bad.add(mask, column, text, "{value!r} is not a JSON object")
     keys = sorted({k for p in parsed if p for k in p})
     return [
-        (k, pc.take(pa.array([(p or {}).get(k, "") for p in parsed], pa.string()), enc.indices), True)
+        (
+            k,
+            pc.take(pa.array([(p or {}).get(k, "") for p in parsed], pa.string()), enc.indices),
+            True,
+        )
         for k in keys
     ]

@@ -11,7 +11,7 @@ of real exports (``NULL`` strings, zone-less timestamps, enum casing, JSON
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +40,13 @@ from bot.costs.readers.common import (
 from bot.costs.readers.tabular import iter_batches
 from bot.costs.tags import merge_tags
 
-REQUIRED = ("ChargePeriodStart", "BillingPeriodStart", "ChargeCategory", "BilledCost", "EffectiveCost")
+REQUIRED = (
+    "ChargePeriodStart",
+    "BillingPeriodStart",
+    "ChargeCategory",
+    "BilledCost",
+    "EffectiveCost",
+)
 # canonical column <- FOCUS column(s), first present wins
 TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
     "provider": ("ProviderName", "ServiceProviderName", "Provider"),
@@ -59,7 +65,10 @@ TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
 # What a missing or empty column means (said in the ingest report).
 DEFAULTS = {"provider": "unknown", "billing_account": "unknown", "currency": "USD"}
 FOCUS_COLUMNS = (
-    *REQUIRED, "ListCost", "PricingCategory", "Tags",
+    *REQUIRED,
+    "ListCost",
+    "PricingCategory",
+    "Tags",
     *(c for cols in TEXT_COLUMNS.values() for c in cols),
 )
 
@@ -69,8 +78,14 @@ def focus_version(columns: list[str]) -> str:
     cols = set(columns)
     if cols & {"InvoiceId", "PricingCurrency", "BillingAccountType", "SubAccountType"}:
         return "1.2"
-    if cols & {"ServiceSubcategory", "CapacityReservationId", "SkuMeter", "SkuPriceDetails",
-               "CommitmentDiscountQuantity", "CommitmentDiscountUnit"}:
+    if cols & {
+        "ServiceSubcategory",
+        "CapacityReservationId",
+        "SkuMeter",
+        "SkuPriceDetails",
+        "CommitmentDiscountQuantity",
+        "CommitmentDiscountUnit",
+    }:
         return "1.1"
     return "1.0"
 
@@ -151,16 +166,24 @@ def _convert(
             column = clean_strings(table.column(src))
             if "" in column.dictionary.to_pylist():
                 report.note(f"empty {src} taken as {default!r}")
-            cols[canon] = map_values(column, lambda v, d=default: v or d)
+            cols[canon] = map_values(column, _or(default))
         else:
             cols[canon] = clean_strings(table.column(src))
     cols["charge_category"] = normalise_enum(
-        table.column("ChargeCategory"), CHARGE_CATEGORIES, "ChargeCategory", bad, report,
+        table.column("ChargeCategory"),
+        CHARGE_CATEGORIES,
+        "ChargeCategory",
+        bad,
+        report,
         required=True,
     )
     if "PricingCategory" in table.column_names:
         cols["pricing_category"] = normalise_enum(
-            table.column("PricingCategory"), PRICING_CATEGORIES, "PricingCategory", bad, report,
+            table.column("PricingCategory"),
+            PRICING_CATEGORIES,
+            "PricingCategory",
+            bad,
+            report,
             required=False,
         )
     else:
@@ -170,6 +193,11 @@ def _convert(
     cols["list"] = _amount(table, "ListCost", bad, required=False)
     tags = _tags(table, bad, aliases) if "Tags" in table.column_names else {}
     return pa.table({**cols, **tag_columns(tags)})
+
+
+def _or(default: str) -> Callable[[str], str]:
+    """Return a mapping that replaces empty text with ``default``."""
+    return lambda value: value or default
 
 
 def _tags(table: pa.Table, bad: BadRows, aliases: Mapping[str, str]) -> dict[str, pa.Array]:

@@ -31,9 +31,7 @@ def column_names(path: Path) -> list[str]:
     if is_parquet(path):
         return list(pq.read_schema(path).names)
     try:
-        reader = pacsv.open_csv(
-            path, read_options=pacsv.ReadOptions(block_size=1 << 16)
-        )
+        reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 16))
     except (pa.ArrowInvalid, OSError) as exc:
         raise IngestError(f"{path}: cannot read as CSV or Parquet ({exc})") from exc
     names = [strip_bom(n) for n in reader.schema.names]
@@ -85,8 +83,10 @@ def iter_batches(
             column_types=types,
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
-            include_columns=[r for r, c in zip(raw_names, clean, strict=True)
-                             if columns is None or c in columns] or None,
+            include_columns=[
+                r for r, c in zip(raw_names, clean, strict=True) if columns is None or c in columns
+            ]
+            or None,
         ),
     )
     try:
