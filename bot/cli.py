@@ -219,8 +219,12 @@ def demo_command(db: str | None, data_dir: Path) -> None:
     focus, cur2 = _write_sample(data_dir, end, 120, "hourly")
 
     def ingest_one(path: Path) -> IngestResult:
-        return ingest(services.store, [str(path)], allocation_tags=settings.allocation_tags,
-                      aliases=settings.tag_aliases)
+        return ingest(
+            services.store,
+            [str(path)],
+            allocation_tags=settings.allocation_tags,
+            aliases=settings.tag_aliases,
+        )
 
     def ask_one(words: str) -> CostAnswer | HelpRequest:
         return ask(services.engine, words, default_measure=settings.measure)

@@ -52,6 +52,10 @@ class Services:
         """Close the store."""
         self.store.close()
 
+    def __deepcopy__(self, memo: dict[int, object]) -> Services:
+        """Stay one shared object: Bolt deep-copies the context it hands to lazy listeners."""
+        return self
+
 
 def build_services(
     settings: Settings, *, clock: Callable[[], datetime] = utc_now, create_store: bool = True

@@ -66,8 +66,17 @@ def web_client(settings: Settings) -> WebClient:
     )
 
 
-def build_app(services: Services, *, client: WebClient | None = None) -> App:
-    """Build the Bolt app with costbot's listeners (no transport)."""
+def build_app(
+    services: Services,
+    *,
+    client: WebClient | None = None,
+    process_before_response: bool = False,
+) -> App:
+    """Build the Bolt app with costbot's listeners (no transport).
+
+    ``process_before_response`` runs lazy listeners before the HTTP response, as
+    on FaaS platforms; a long-running server leaves it off so acks are immediate.
+    """
     from handlers import register
 
     settings = services.settings
@@ -75,7 +84,7 @@ def build_app(services: Services, *, client: WebClient | None = None) -> App:
         app = App(
             client=client or web_client(settings),
             signing_secret=settings.slack_signing_secret or "socket-mode-has-no-secret",
-            process_before_response=False,
+            process_before_response=process_before_response,
         )
     except BoltError as exc:
         raise SettingsError(f"Slack rejected SLACK_BOT_TOKEN: {exc}") from exc

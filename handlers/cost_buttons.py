@@ -47,17 +47,13 @@ def share_answer_action(
 
 
 @answers_on_failure("updating the answer")
-def regroup_action(
-    body: dict[str, Any], respond: Any, client: Any, context: dict[str, Any]
-) -> None:
+def regroup_action(body: dict[str, Any], respond: Any, context: dict[str, Any]) -> None:
     """Answer the button's question in place of the current answer."""
     services: Services = context["services"]
     answer_or_help(
         services,
         _action_value(body),
         respond,
-        client,
         user_id=(body.get("user") or {}).get("id"),
-        channel_id=_channel(body),
         replace_original=True,
     )

@@ -10,7 +10,6 @@ from bot.costs.ask import ask
 from bot.costs.grammar import HelpRequest, QueryParseError, examples_for
 from bot.services import Services
 from handlers.errors import answers_on_failure
-from handlers.posting import post_shared
 
 
 def slack_unescape(text: str) -> str:
@@ -24,30 +23,19 @@ def ack_cost_command(ack: Any) -> None:
 
 
 @answers_on_failure("answering /cost")
-def answer_cost_command(
-    body: dict[str, Any], respond: Any, client: Any, context: dict[str, Any]
-) -> None:
+def answer_cost_command(body: dict[str, Any], respond: Any, context: dict[str, Any]) -> None:
     """Parse the text, ask the store, and reply with Block Kit."""
     services: Services = context["services"]
     text = slack_unescape(body.get("text") or "").strip()
-    answer_or_help(
-        services,
-        text,
-        respond,
-        client,
-        user_id=body.get("user_id"),
-        channel_id=body.get("channel_id"),
-    )
+    answer_or_help(services, text, respond, user_id=body.get("user_id"))
 
 
 def answer_or_help(
     services: Services,
     text: str,
     respond: Any,
-    client: Any,
     *,
     user_id: str | None,
-    channel_id: str | None,
     replace_original: bool = False,
 ) -> None:
     """Answer ``text`` for the user: help, "did you mean", or the answer (shared if asked)."""
@@ -77,14 +65,20 @@ def answer_or_help(
             blocks=help_blocks(sorted(vocab.tag_values), examples_for(vocab)),
         )
         return
-    if answer.query.share and channel_id:
-        post_shared(
-            client,
-            respond,
-            answer,
-            channel_id=channel_id,
-            user_id=user_id,
-            default_measure=services.settings.measure,
+    if answer.query.share:
+        # A slash command's response_url may post in the channel even where the bot is not
+        # a member, so `/cost … share` always works.
+        respond(
+            response_type="in_channel",
+            replace_original=False,
+            text=cost_answer_text(answer),
+            blocks=cost_answer_blocks(
+                answer,
+                question=text,
+                shared_by=user_id,
+                show_buttons=False,
+                default_measure=services.settings.measure,
+            ),
         )
         return
     respond(

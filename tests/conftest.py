@@ -48,3 +48,8 @@ def engine_for() -> object:
         return CostQueryEngine(store, allocation_tags=allocation, clock=lambda: now.astimezone(UTC))
 
     return build
+
+
+from harness.fixtures import slack_client_sim, slack_emulator  # noqa: E402
+
+__all__ = ["slack_client_sim", "slack_emulator"]

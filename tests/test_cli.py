@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from tests_support import focus_bill
 
 from bot.cli import main
-from tests_support import focus_bill
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -45,8 +45,10 @@ def test_cost_prints_a_readable_table(db: str) -> None:
 
 
 def test_cost_json_is_the_documented_shape(db: str) -> None:
-    result = CliRunner().invoke(main, ["cost", "--db", db, "--json", "team", "ai-research",
-                                       "2024-09", "--measure", "billed"])
+    result = CliRunner().invoke(
+        main,
+        ["cost", "--db", db, "--json", "team", "ai-research", "2024-09", "--measure", "billed"],
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["total"] == "3000.00" and data["measure"] == "billed"
@@ -86,8 +88,9 @@ def test_status_lists_deliveries_and_freshness(db: str) -> None:
     assert "2024-09" in result.output and "data through 2024-10-15" in result.output
 
 
-def test_serve_without_a_token_names_the_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                                  ) -> None:
+def test_serve_without_a_token_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for var in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"):
         monkeypatch.delenv(var, raising=False)
     result = CliRunner().invoke(main, ["serve", "--db", str(tmp_path / "s.db")])
@@ -103,6 +106,7 @@ def test_every_command_is_documented_in_the_readme() -> None:
 
 
 def test_costbot_help_runs_as_an_installed_console_script() -> None:
-    out = subprocess.run([sys.executable, "-m", "bot.cli", "--help"], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--help"], capture_output=True, text=True, check=True
+    )
     assert "ingest" in out.stdout and "cost" in out.stdout

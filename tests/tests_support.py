@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent / "costs"))
 
-from builders import focus_row, write_csv  # noqa: E402
+from builders import focus_row, write_csv
 
 TEAMS = {"ai-research": "100.00", "ml-platform": "10.50", "data-eng": "1.25"}
 
@@ -19,10 +19,19 @@ def focus_bill(path: Path, *, bad_row: bool = False, end: date = date(2024, 10, 
     day = date(2024, 9, 1)
     while day <= end:
         for team, cost in TEAMS.items():
-            rows.append(focus_row(day.isoformat(), cost, tags=f'{{"team": "{team}"}}',
-                                  resource=f"i-{team}"))
-        rows.append(focus_row(day.isoformat(), "2.00", effective="1.00", tags="{}",
-                              service="Amazon Simple Storage Service", resource="bucket"))
+            rows.append(
+                focus_row(day.isoformat(), cost, tags=f'{{"team": "{team}"}}', resource=f"i-{team}")
+            )
+        rows.append(
+            focus_row(
+                day.isoformat(),
+                "2.00",
+                effective="1.00",
+                tags="{}",
+                service="Amazon Simple Storage Service",
+                resource="bucket",
+            )
+        )
         day += timedelta(days=1)
     if bad_row:
         rows[2]["BilledCost"] = "12,50"
