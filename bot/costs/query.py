@@ -250,43 +250,51 @@ class CostQueryEngine:
                     elif prev_lo <= day <= prev_hi:
                         slot[1] += v
             return sums
-        # The charges: daily vectors summed with numpy, one row per charge.
+        # The charges: daily vectors, concatenated and summed with numpy in one pass.
         label_col = "g.sub_account_name" if query.group_by == "account" else "NULL"
-        sql = (
-            f"SELECT g.currency, {key_expr}, {label_col}, g.first_day, "
-            f"{'g.billed' if measure == 'billed' else f'COALESCE(g.{measure}, g.billed)'} "
-            f"FROM charges g {join} "
-            f"WHERE g.first_day <= ? AND g.first_day + g.days > ? AND {where}"
+        amounts = "g.billed" if measure == "billed" else f"COALESCE(g.{measure}, g.billed)"
+        rows = conn.execute(
+            f"SELECT g.currency, {key_expr}, {label_col}, g.first_day, {amounts} "
+            f"FROM charges g {join} WHERE g.last_day >= ? AND g.first_day <= ? AND {where}",
+            [*join_params, lo, hi, *plan.params],
+        ).fetchall()
+        if not rows:
+            return sums
+        currencies, keys, labels, firsts, blobs = zip(*rows, strict=True)
+        flat = np.frombuffer(b"".join(blobs), dtype="<i8")
+        lengths = np.fromiter((len(b) // 8 for b in blobs), dtype=np.int64, count=len(blobs))
+        row_of = np.repeat(np.arange(len(rows)), lengths)
+        starts = np.r_[0, np.cumsum(lengths)[:-1]]
+        day_of = np.asarray(firsts, dtype=np.int64)[row_of] + (
+            np.arange(len(flat)) - starts[row_of]
         )
-        days = hi - lo + 1
-        by_currency: dict[str, np.ndarray] = {}
-        split = cur_lo - lo
-        prev_a, prev_b = max(prev_lo - lo, 0), prev_hi - lo + 1
-        for currency, key, label, first, blob in conn.execute(
-            sql, [*join_params, hi, lo, *plan.params]
-        ):
-            vec = np.frombuffer(blob, dtype="<i8")
-            start, end = max(lo, first), min(hi, first + len(vec) - 1)
-            if start > end:
-                continue
-            seg = vec[start - first : end - first + 1]
-            acc = by_currency.get(currency)
-            if acc is None:
-                acc = by_currency[currency] = np.zeros(days, dtype=np.int64)
-            a = start - lo
-            acc[a : a + len(seg)] += seg
-            if query.group_by is not None:
-                slot = sums.groups.setdefault((key, label), [0, 0])
-                cur_from = max(split - a, 0)
-                slot[0] += int(seg[cur_from:].sum())
-                p0, p1 = max(prev_a - a, 0), min(prev_b - a, len(seg))
-                if p1 > p0:
-                    slot[1] += int(seg[p0:p1].sum())
-        for currency, acc in by_currency.items():
-            for i in np.flatnonzero(acc):
-                sums.by_day[(currency, lo + int(i))] = int(acc[i])
-        if by_currency and not sums.by_day:  # spend that nets to zero every day
-            sums.by_day[(next(iter(by_currency)), hi)] = 0
+        keep = (day_of >= lo) & (day_of <= hi)
+        currency_names = sorted(set(currencies))
+        currency_code = np.array([currency_names.index(c) for c in currencies])[row_of]
+        span = hi - lo + 1
+        grid = np.zeros(len(currency_names) * span, dtype=np.int64)
+        np.add.at(grid, currency_code[keep] * span + (day_of[keep] - lo), flat[keep])
+        for c, name in enumerate(currency_names):
+            seen = np.zeros(span, dtype=bool)
+            seen[np.unique(day_of[keep & (currency_code == c)] - lo)] = True
+            for i in np.flatnonzero(seen):
+                sums.by_day[(name, lo + int(i))] = int(grid[c * span + i])
+            if not seen.any():
+                sums.by_day[(name, hi)] = 0  # the currency is there even if nothing is due
+        if query.group_by is not None:
+            group_names = list(dict.fromkeys(zip(keys, labels, strict=True)))
+            position = {g: i for i, g in enumerate(group_names)}
+            group_of = np.array([position[g] for g in zip(keys, labels, strict=True)])[row_of]
+            current = keep & (day_of >= cur_lo)
+            previous = keep & (day_of >= prev_lo) & (day_of <= prev_hi)
+            cur_sum = np.zeros(len(group_names), dtype=np.int64)
+            prev_sum = np.zeros(len(group_names), dtype=np.int64)
+            np.add.at(cur_sum, group_of[current], flat[current])
+            np.add.at(prev_sum, group_of[previous], flat[previous])
+            for g, (c, p) in zip(
+                group_names, zip(cur_sum.tolist(), prev_sum.tolist(), strict=True), strict=True
+            ):
+                sums.groups[g] = [c, p]
         return sums
 
     def _top_groups(self, query: CostQuery, sums: _Sums) -> tuple[tuple[GroupCost, ...], int]:

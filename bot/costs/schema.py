@@ -87,6 +87,7 @@ CREATE TABLE charges (
   {key_cols},
   tagset_id INTEGER NOT NULL REFERENCES tagsets(id),
   first_day INTEGER NOT NULL,
+  last_day INTEGER NOT NULL,
   days INTEGER NOT NULL,
   lines INTEGER NOT NULL,
   billed_total INTEGER NOT NULL,
@@ -98,7 +99,7 @@ CREATE TABLE charges (
 );
 CREATE INDEX charges_by_period ON charges (source_id, billing_period);
 CREATE INDEX charges_by_resource ON charges (resource_id);
-CREATE INDEX charges_by_day ON charges (first_day);
+CREATE INDEX charges_by_last_day ON charges (last_day);
 CREATE TABLE cost_groups (
   id INTEGER PRIMARY KEY,
   source_id INTEGER NOT NULL REFERENCES sources(id),

@@ -154,8 +154,9 @@ class CostStore:
         vectors = DailyVectors.from_daily(daily)
         conn.executemany(
             f"INSERT INTO charges (source_id, billing_period, {', '.join(KEY_COLUMNS)}, "
-            "tagset_id, first_day, days, lines, billed_total, effective_total, list_total, "
-            f"billed, effective, list) VALUES ({', '.join('?' * (len(KEY_COLUMNS) + 12))})",
+            "tagset_id, first_day, last_day, days, lines, billed_total, effective_total, "
+            f"list_total, billed, effective, list) "
+            f"VALUES ({', '.join('?' * (len(KEY_COLUMNS) + 13))})",
             (
                 (
                     source_ids[(keys[k][pi], keys[k][ai])],
@@ -345,7 +346,7 @@ class DailyVectors:
         offsets = np.r_[0, np.cumsum(span)].astype(np.int64)
         row_key = np.repeat(np.arange(len(starts)), ends - starts)
         position = offsets[row_key] + (daily.day - first[row_key])
-        columns: list[list[object]] = [first.tolist(), span.tolist()]
+        columns: list[list[object]] = [first.tolist(), (first + span - 1).tolist(), span.tolist()]
         columns.append(np.add.reduceat(daily.lines, starts).tolist() if n else [])
         billed_flat: np.ndarray | None = None
         blobs: list[list[object]] = []
