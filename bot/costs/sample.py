@@ -444,7 +444,7 @@ def _research(org: OrgBuilder) -> None:
             _tags("ai-research", "llm-training", "prod", f"{people[i % 4]}@acme-ai.example"),
         )
         org.on_demand(meta, PRICES["p4d.24xlarge"], training_runs(w, rng, 0.75))
-    for i in range(4):  # Spot experiments; the last two were launched by a script, untagged
+    for i in range(6):  # Spot experiments; all but two were launched by a script, untagged
         region = "us-east-1"
         tags = _tags("ai-research", "llm-eval", "dev", "li.wei@acme-ai.example") if i < 2 else {}
         meta = Meta(

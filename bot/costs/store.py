@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -64,26 +65,45 @@ class CostStore:
         self.path = Path(path)
         if not create and not self.path.exists():
             raise StoreError(f"no cost store at {self.path}; run `costbot ingest` first")
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
         try:
-            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            self.db = Database(conn)
+            self.db = Database(self.conn)
             self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            self.db.execute("PRAGMA cache_size=-262144")
-            self.db.execute("PRAGMA temp_store=MEMORY")
             migrations.apply(self.db)
         except sqlite3.DatabaseError as exc:
+            self.close()
             raise StoreError(f"{self.path} is not a costbot store ({exc})") from exc
 
     @property
     def conn(self) -> sqlite3.Connection:
-        """The underlying sqlite3 connection (autocommit; transactions are explicit)."""
-        return self.db.conn
+        """This thread's sqlite3 connection (autocommit; transactions are explicit).
+
+        One connection per thread: Slack listeners answer concurrently, and a
+        sqlite3 connection must not run two statements at once. WAL lets readers
+        proceed while an ingest writes.
+        """
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA cache_size=-262144")
+            conn.execute("PRAGMA temp_store=MEMORY")
+            conn.execute("PRAGMA busy_timeout=10000")
+            self._local.conn = conn
+            with self._connections_lock:
+                self._connections.append(conn)
+        return conn
 
     def close(self) -> None:
-        """Close the file."""
-        self.db.close()
+        """Close every connection this store opened."""
+        with self._connections_lock:
+            for conn in self._connections:
+                conn.close()
+            self._connections.clear()
+        self._local = threading.local()
 
     def schema_version(self) -> int:
         """Return how many migrations are applied."""

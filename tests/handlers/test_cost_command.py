@@ -198,3 +198,30 @@ def test_the_ack_does_not_wait_for_a_slow_query(
         GatedEngine.gate.set()
         server.stop()
         app.services.close()
+
+
+def test_concurrent_questions_each_get_their_own_right_answer(
+    costbot_app: AppUnderTest, slack_client_sim: SlackClientSim, slack_emulator: SlackEmulator
+) -> None:
+    questions = {
+        "team ai-research 2024-09": "$3,000.00",
+        "team ml-platform 2024-09": "$315.00",
+        "team data-eng 2024-09": "$37.50",
+    }
+    urls: dict[str, str] = {}
+    threads = []
+    for i in range(24):
+        text = list(questions)[i % 3]
+        url = slack_emulator.new_response_url()
+        urls[url] = text
+        threads.append(threading.Thread(
+            target=slack_client_sim.post_command, args=(costbot_app.url, text),
+            kwargs={"response_url": url},
+        ))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for url, text in urls.items():
+        (reply,) = slack_emulator.wait_for_response(url, timeout=10)
+        assert questions[text] in all_text(reply.args["blocks"]), text
