@@ -192,7 +192,10 @@ def ingest(
     """Read every input and replace the deliveries they contain, atomically."""
     started = time.perf_counter()
     result = IngestResult()
-    rollup = Rollup(allocation_tags)
+    # The summary cube keeps the tags it was first built with, so every billing period in
+    # it agrees; queries on other tags read the detail (same figures, slower).
+    cube_tags = store.cube_tags() or tuple(allocation_tags)
+    rollup = Rollup(cube_tags)
     delivery_files: dict[tuple[str, str, str], tuple[set[str], set[str], list[ReadReport]]] = {}
     rows = 0
     for name in discover(inputs, remote):
@@ -240,7 +243,7 @@ def ingest(
         daily=daily,
         groups=rollup.groups,
         cube=cube,
-        cube_tags=allocation_tags,
+        cube_tags=cube_tags,
         file_info=file_info,
     )
     result.seconds = time.perf_counter() - started

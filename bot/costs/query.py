@@ -10,7 +10,6 @@ text: dimensions map to fixed column names and every value is bound.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -182,7 +181,7 @@ class CostQueryEngine:
         """Pick the cube or the charges and build the WHERE clause with bound values."""
         dims = {d for d, _ in query.filters} | ({query.group_by} if query.group_by else set())
         tag_keys = {d for d in dims if d not in DIMENSION_COLUMNS} | set(untagged or ())
-        cube_tags = set(json.loads(self.store.meta("cube_tags") or "[]"))
+        cube_tags = set(self.store.cube_tags())
         plan = _Plan(cube=self.use_cube and not (dims & FACT_ONLY) and tag_keys <= cube_tags)
         for dim, value in query.filters:
             if dim in DIMENSION_COLUMNS:

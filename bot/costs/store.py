@@ -311,6 +311,11 @@ class CostStore:
             (key, value),
         )
 
+    def cube_tags(self) -> tuple[str, ...]:
+        """Return the allocation tags the summary cube was built with (empty for a new store)."""
+        text = self.meta("cube_tags")
+        return tuple(json.loads(text)) if text else ()
+
     def meta(self, key: str) -> str | None:
         """Return a meta value (e.g. ``cube_tags``, ``last_ingest_at``)."""
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
