@@ -351,6 +351,11 @@ def period_from_day(days: np.ndarray) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array([str(m) for m in labels]))
 
 
+def _dictionary(arr: pa.Array) -> pa.DictionaryArray:
+    """Return ``arr`` dictionary-encoded (as read from Parquet, or encoded here)."""
+    return arr if pa.types.is_dictionary(arr.type) else pc.dictionary_encode(arr)
+
+
 def map_to_tag_columns(tags: pa.Array | pa.ChunkedArray) -> dict[str, pa.DictionaryArray]:
     """Spread a ``map<string,string>`` column into one dictionary column per raw key.
 
@@ -363,26 +368,21 @@ def map_to_tag_columns(tags: pa.Array | pa.ChunkedArray) -> dict[str, pa.Diction
     n = len(tags)
     if n == 0:
         return {}
-    offsets = tags.offsets.to_numpy(zero_copy_only=False)
-    keys_flat = tags.keys
-    items_flat = tags.items
-    start = int(offsets[0])
+    offsets = tags.offsets.to_numpy(zero_copy_only=False).astype(np.int64)
     lengths = np.diff(offsets)
+    start, stop = int(offsets[0]), int(offsets[-1])
     if tags.null_count:
         lengths = np.where(tags.is_null().to_numpy(zero_copy_only=False), 0, lengths)
     rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    positions = (
-        np.concatenate(
-            [np.arange(o, o + ln) for o, ln in zip(offsets[:-1], lengths, strict=True) if ln]
-        )
-        - start
-        if tags.null_count
-        else np.arange(len(rows)) + int(offsets[0]) - start
-    )
-    keys_enc = pc.dictionary_encode(keys_flat.slice(start, int(offsets[-1]) - start))
-    values_enc = clean_strings(items_flat.slice(start, int(offsets[-1]) - start))
-    key_codes = keys_enc.indices.to_numpy(zero_copy_only=False)[positions]
-    value_codes = values_enc.indices.to_numpy(zero_copy_only=False)[positions]
+    keys_enc = _dictionary(tags.keys.slice(start, stop - start))
+    values_enc = clean_strings(tags.items.slice(start, stop - start))
+    key_codes = keys_enc.indices.to_numpy(zero_copy_only=False)
+    value_codes = values_enc.indices.to_numpy(zero_copy_only=False)
+    if int(lengths.sum()) != stop - start:  # null rows that still own entries: skip those
+        first_of_row = np.cumsum(lengths) - lengths
+        within = np.arange(len(rows), dtype=np.int64) - np.repeat(first_of_row, lengths)
+        positions = offsets[:-1][rows] + within - start
+        key_codes, value_codes = key_codes[positions], value_codes[positions]
     out: dict[str, pa.DictionaryArray] = {}
     for k, key in enumerate(keys_enc.dictionary.to_pylist()):
         if key is None:

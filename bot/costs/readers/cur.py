@@ -272,11 +272,11 @@ def _convert(
     region = _text(table, names, "region")
     product_map = _col(table, names, "product_map")
     if product_map is not None and pa.types.is_map(product_map.type):
-        product = map_to_tag_columns(product_map)
-        if "product_name" in product:
-            service = coalesce_text(service, clean_strings(product["product_name"]))
-        if "region_code" in product:
-            region = coalesce_text(region, clean_strings(product["region_code"]))
+        service = coalesce_text(service, _product_names(product_code, product_map))
+        if names["region"] not in table.column_names:
+            product = map_to_tag_columns(product_map)
+            if "region_code" in product:
+                region = coalesce_text(region, clean_strings(product["region_code"]))
     service = coalesce_text(service, product_code)
     category = map_values(product_code, lambda v: SERVICE_CATEGORY.get(v, "Other"))
     if names.get("currency") not in table.column_names:
@@ -305,6 +305,28 @@ def _convert(
         "list": amounts["public_cost"],
     }
     return pa.table({**cols, **tag_columns(_tags(table, names, tag_cols, bad, aliases))})
+
+
+def _product_names(
+    product_code: pa.DictionaryArray, product_map: pa.ChunkedArray
+) -> pa.DictionaryArray:
+    """Name each product code from ``product['product_name']`` of its first line.
+
+    A product's name depends only on its code, so reading the map for one line per
+    code (instead of for millions of lines) gives the same column.
+    """
+    codes = product_code.indices.to_numpy(zero_copy_only=False)
+    first_row = np.full(len(product_code.dictionary), -1, dtype=np.int64)
+    first_row[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)  # first line of each code
+    distinct = np.flatnonzero(first_row >= 0)
+    sample = map_to_tag_columns(product_map.take(pa.array(first_row[distinct])))
+    found = sample.get("product_name")
+    dictionary = product_code.dictionary.to_pylist()
+    named = {
+        dictionary[int(code)]: (found[i].as_py() or "") if found is not None else ""
+        for i, code in enumerate(distinct)
+    }
+    return map_values(product_code, lambda code: named.get(code, ""))
 
 
 def _tags(

@@ -53,14 +53,7 @@ def iter_batches(
         pf = pq.ParquetFile(path)
         names = set(pf.schema_arrow.names)
         wanted = [c for c in columns if c in names] if columns else None
-        dict_cols = [
-            f.name
-            for f in pf.schema_arrow
-            if pa.types.is_string(f.type) and (wanted is None or f.name in wanted)
-        ]
-        pf = pq.ParquetFile(path, read_dictionary=dict_cols)
-        for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=wanted):
-            yield pa.Table.from_batches([batch])
+        yield from _parquet_batches(path, pf, wanted)
         return
     raw_names = _raw_csv_names(path)
     clean = [strip_bom(n) for n in raw_names]
@@ -95,6 +88,38 @@ def iter_batches(
             yield table.rename_columns([strip_bom(n) for n in table.column_names])
     except pa.ArrowInvalid as exc:
         raise IngestError(f"{path}: malformed CSV ({exc})") from exc
+
+
+def _parquet_batches(
+    path: Path, pf: pq.ParquetFile, wanted: list[str] | None
+) -> Iterator[pa.Table]:
+    """Read a Parquet file one row group at a time, text columns dictionary-encoded.
+
+    Text repeats a few values millions of times, so it is read as dictionaries
+    straight from Parquet's own encoding (no re-hashing), map keys and values
+    included. Row groups whose nested dictionaries Arrow cannot read in one
+    piece are read with plain map values instead.
+    """
+    flat: list[str] = []
+    nested: list[str] = []
+    for f in pf.schema_arrow:
+        if wanted is not None and f.name not in wanted:
+            continue
+        if pa.types.is_string(f.type):
+            flat.append(f.name)
+        elif pa.types.is_map(f.type) and pa.types.is_string(f.type.item_type):
+            nested += [f"{f.name}.key_value.key", f"{f.name}.key_value.value"]
+    encoded = pq.ParquetFile(path, read_dictionary=flat + nested)
+    plain_maps = pq.ParquetFile(path, read_dictionary=flat)
+    for group in range(pf.metadata.num_row_groups):
+        try:
+            table = encoded.read_row_group(group, columns=wanted)
+        except pa.ArrowNotImplementedError:
+            table = plain_maps.read_row_group(group, columns=wanted)
+        yield from (
+            table.slice(i, PARQUET_BATCH_ROWS)
+            for i in range(0, max(table.num_rows, 1), PARQUET_BATCH_ROWS)
+        )
 
 
 def _raw_csv_names(path: Path) -> list[str]:
