@@ -214,10 +214,13 @@ def test_concurrent_questions_each_get_their_own_right_answer(
         text = list(questions)[i % 3]
         url = slack_emulator.new_response_url()
         urls[url] = text
-        threads.append(threading.Thread(
-            target=slack_client_sim.post_command, args=(costbot_app.url, text),
-            kwargs={"response_url": url},
-        ))
+        threads.append(
+            threading.Thread(
+                target=slack_client_sim.post_command,
+                args=(costbot_app.url, text),
+                kwargs={"response_url": url},
+            )
+        )
     for t in threads:
         t.start()
     for t in threads:

@@ -1,0 +1,61 @@
+"""`costbot serve` checks its settings before connecting, and names what is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from harness.slack_emulator import SlackEmulator
+
+from bot.errors import SettingsError
+from bot.settings import Settings
+from bot.slack_app import check_slack_settings, serve
+
+
+@pytest.mark.parametrize(
+    ("settings", "names"),
+    [
+        (Settings(), "SLACK_BOT_TOKEN is not set"),
+        (Settings(slack_bot_token="xoxp-user-token"), "SLACK_BOT_TOKEN must be a bot token"),
+        (Settings(slack_bot_token="xoxb-1", slack_app_token="xoxb-2"), "SLACK_APP_TOKEN must"),
+        (Settings(slack_bot_token="xoxb-1"), "SLACK_SIGNING_SECRET is not set"),
+    ],
+)
+def test_missing_or_malformed_settings_name_the_variable(settings: Settings, names: str) -> None:
+    with pytest.raises(SettingsError, match=names):
+        check_slack_settings(settings)
+
+
+def test_modes_follow_the_tokens() -> None:
+    assert check_slack_settings(Settings(slack_bot_token="xoxb-1", slack_app_token="xapp-1")) == (
+        "socket"
+    )
+    assert check_slack_settings(Settings(slack_bot_token="xoxb-1", slack_signing_secret="s")) == (
+        "http"
+    )
+
+
+def test_a_token_slack_rejects_stops_start_up_with_a_clear_message(
+    tmp_path: Path, slack_emulator: SlackEmulator
+) -> None:
+    settings = Settings(
+        db_path=tmp_path / "costbot.db",
+        slack_bot_token="xoxb-not-the-right-one",
+        slack_signing_secret="secret",
+        slack_api_url=slack_emulator.base_url,
+    )
+    with pytest.raises(SettingsError, match=r"Slack rejected SLACK_BOT_TOKEN \(invalid_auth\)"):
+        serve(settings)
+
+
+def test_bad_settings_values_name_the_variable() -> None:
+    with pytest.raises(SettingsError, match="COSTBOT_MEASURE"):
+        Settings.from_env({"COSTBOT_MEASURE": "gross"})
+    with pytest.raises(SettingsError, match="PORT must be a whole number"):
+        Settings.from_env({"PORT": "eighty"})
+    with pytest.raises(SettingsError, match="COSTBOT_TAG_ALIASES"):
+        Settings.from_env({"COSTBOT_TAG_ALIASES": "Team"})
+    s = Settings.from_env(
+        {"COSTBOT_TAG_ALIASES": "Squad=team", "COSTBOT_ALLOCATION_TAGS": "Team,cc"}
+    )
+    assert s.tag_aliases["squad"] == "team" and s.allocation_tags == ("team", "cc")
