@@ -201,7 +201,10 @@ def _factorize(codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     combined = np.zeros(len(codes[0]), dtype=np.int64)
     span = 1
     for c in codes:
-        card = int(c.max(initial=-1)) + 2  # +1 for the -1 null code
+        low, high = int(c.min(initial=0)), int(c.max(initial=-1))
+        if low == high:
+            continue  # one value throughout the batch: it distinguishes nothing
+        card = high + 2  # +1 for the -1 null code
         if span * card >= _LIMIT:
             combined, uniques = pd.factorize(combined)
             span = len(uniques)
