@@ -18,6 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from harness.slack_emulator import DEFAULT_BOT_TOKEN, SlackEmulator  # noqa: E402
+from harness.slack_requests import DEFAULT_SIGNING_SECRET, SlackClientSim  # noqa: E402
+
 from bench.common import DATA, record, summary_ms  # noqa: E402
 from bench.dataset import END  # noqa: E402
 from bot.http_server import SlackHTTPServer  # noqa: E402
@@ -25,8 +28,6 @@ from bot.metrics import Metrics  # noqa: E402
 from bot.services import build_services  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.slack_app import build_app  # noqa: E402
-from harness.slack_emulator import DEFAULT_BOT_TOKEN, SlackEmulator  # noqa: E402
-from harness.slack_requests import DEFAULT_SIGNING_SECRET, SlackClientSim  # noqa: E402
 
 RUNS = 50
 NOW = datetime(END.year, END.month, END.day, 12, tzinfo=UTC)

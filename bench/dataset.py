@@ -21,15 +21,11 @@ def ensure_bench_org(resources: int = RESOURCES, days: int = DAYS) -> Path:
     if stamp.exists():
         return out
     from bot.costs.exports import write_cur2
-    from bot.costs.sample import generate_bench_org
+    from bot.costs.sample import iter_bench_org
 
     out.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
-    table = generate_bench_org(days=days, resources=resources, end=END)
-    write_cur2(table, out)
-    stamp.write_text(
-        json.dumps(
-            {"rows": table.num_rows, "seconds": time.perf_counter() - t, "end": END.isoformat()}
-        )
-    )
+    files = write_cur2(iter_bench_org(days=days, resources=resources, end=END), out)
+    meta = {"files": len(files), "seconds": time.perf_counter() - t, "end": END.isoformat()}
+    stamp.write_text(json.dumps(meta))
     return out

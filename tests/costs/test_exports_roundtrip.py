@@ -38,8 +38,9 @@ def sums_by_period(table: pa.Table) -> dict[str, tuple[int, int, int]]:
     out = {}
     for period in sorted(set(table.column("billing_period").to_pylist())):
         part = table.filter(pc.equal(table.column("billing_period"), period))
-        out[period] = tuple(int(np.sum(part.column(c).to_numpy())) for c in
-                            ("billed", "effective", "list"))
+        out[period] = tuple(
+            int(np.sum(part.column(c).to_numpy())) for c in ("billed", "effective", "list")
+        )
     return out
 
 
@@ -67,8 +68,7 @@ def test_each_layout_reconciles_with_the_truth(
     out = tmp_path / "export"
     out.mkdir()
     WRITERS[layout](truth, out)
-    result = ingest(store, [str(out)], allocation_tags=("team", "project"),
-                    aliases=DEFAULT_ALIASES)
+    result = ingest(store, [str(out)], allocation_tags=("team", "project"), aliases=DEFAULT_ALIASES)
     assert result.rows_skipped == 0, result.files[0].bad_rows[:3]
     got = {d.billing_period: (d.billed, d.effective, d.list) for d in result.deliveries}
     assert got == sums_by_period(truth)
@@ -78,14 +78,20 @@ def test_team_totals_match_the_truth_whatever_the_tag_spelling(
     truth: pa.Table, tmp_path: Path, store: CostStore
 ) -> None:
     write_cur2(truth, tmp_path / "cur2")
-    ingest(store, [str(tmp_path / "cur2")], allocation_tags=("team", "project"),
-           aliases=DEFAULT_ALIASES)
-    engine = CostQueryEngine(store, allocation_tags=("team", "project"),
-                             clock=lambda: datetime(2024, 10, 21, tzinfo=UTC))
+    ingest(
+        store,
+        [str(tmp_path / "cur2")],
+        allocation_tags=("team", "project"),
+        aliases=DEFAULT_ALIASES,
+    )
+    engine = CostQueryEngine(
+        store, allocation_tags=("team", "project"), clock=lambda: datetime(2024, 10, 21, tzinfo=UTC)
+    )
     from bot.costs.grammar import parse
 
-    query = parse(f"by team top 50 {truth.column('billing_period')[0]}-01..{END}",
-                  engine.vocabulary())
+    query = parse(
+        f"by team top 50 {truth.column('billing_period')[0]}-01..{END}", engine.vocabulary()
+    )
     expected: dict[str, int] = {}
     teams = [team_of(t) for t in truth.column("tags").to_pylist()]
     for team, cost in zip(teams, truth.column("effective").to_pylist(), strict=True):
@@ -93,3 +99,26 @@ def test_team_totals_match_the_truth_whatever_the_tag_spelling(
         expected[key] = expected.get(key, 0) + cost
     answer = engine.answer(query)  # type: ignore[arg-type]
     assert {g.key: g.cost for g in answer.groups} == {k: v for k, v in expected.items() if v}
+
+
+@pytest.mark.parametrize("layout", ["focus-1.2-parquet", "cur2-parquet", "legacy-cur-csv.gz"])
+def test_charge_and_pricing_categories_match_the_truth(
+    truth: pa.Table, tmp_path: Path, store: CostStore, layout: str
+) -> None:
+    out = tmp_path / "export"
+    out.mkdir()
+    WRITERS[layout](truth, out)
+    ingest(store, [str(out)], allocation_tags=("team",), aliases=DEFAULT_ALIASES)
+    for column, dim in (("charge_category", "charge"), ("pricing_category", "pricing")):
+        expected: dict[str, int] = {}
+        for key, cost in zip(
+            truth.column(column).to_pylist(), truth.column("billed").to_pylist(), strict=True
+        ):
+            name = key or "(none)"
+            expected[name] = expected.get(name, 0) + cost
+        rows = store.conn.execute(
+            f"SELECT g.{column}, SUM(d.billed) FROM daily_group_costs d "
+            "JOIN cost_groups g ON g.id = d.group_id GROUP BY 1"
+        ).fetchall()
+        got = {(k or "(none)"): int(v) for k, v in rows}
+        assert got == expected, dim

@@ -216,7 +216,7 @@ def test_line_item_types_become_focus_charge_and_pricing_categories(
     )
     assert got["USE1-BoxUsage:p4d.24xlarge"] == "Usage/Standard"
     assert got["USE1-SpotUsage:g5.xlarge"] == "Usage/Dynamic"
-    assert got["ComputeSP:1yrNoUpfront"] == "Purchase/"
+    assert got["ComputeSP:1yrNoUpfront"] == "Purchase/Standard"
     assert got["Tax"] == "Tax/"
     assert got["Credit"] == "Credit/"
 

@@ -216,16 +216,23 @@ def test_the_cube_and_the_detail_table_give_identical_answers(
 def test_changing_the_allocation_tags_later_keeps_answers_exact(
     tmp_path: Path, store: CostStore
 ) -> None:
-    rows = [focus_row("2024-09-01", "5.00", tags=tags("a", "p"), resource="r1"),
-            focus_row("2024-09-01", "7.00", tags=tags(None, "p"), resource="r2")]
-    ingest(store, [str(write_csv(tmp_path / "a.csv", rows))], allocation_tags=("team",),
-           aliases={})
+    rows = [
+        focus_row("2024-09-01", "5.00", tags=tags("a", "p"), resource="r1"),
+        focus_row("2024-09-01", "7.00", tags=tags(None, "p"), resource="r2"),
+    ]
+    ingest(store, [str(write_csv(tmp_path / "a.csv", rows))], allocation_tags=("team",), aliases={})
     later = [focus_row("2024-10-01", "1.00", tags=tags("a"), resource="r1")]
-    ingest(store, [str(write_csv(tmp_path / "b.csv", later))],
-           allocation_tags=("team", "project"), aliases={})
+    ingest(
+        store,
+        [str(write_csv(tmp_path / "b.csv", later))],
+        allocation_tags=("team", "project"),
+        aliases={},
+    )
     e = CostQueryEngine(store, allocation_tags=("team", "project"), clock=lambda: NOW)
     a = e.answer(parse("by project 2024-09-01..2024-10-31", e.vocabulary()))  # type: ignore[arg-type]
-    assert {g.key: g.cost for g in a.groups} == {"p": dollars("12.00"), "(no project tag)":
-                                                 dollars("1.00")}
+    assert {g.key: g.cost for g in a.groups} == {
+        "p": dollars("12.00"),
+        "(no project tag)": dollars("1.00"),
+    }
     untagged = e.answer(parse("untagged 2024-09-01..2024-10-31", e.vocabulary()))  # type: ignore[arg-type]
     assert untagged.total == dollars("8.00")  # r2 lacks team; r1 in October lacks project

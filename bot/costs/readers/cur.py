@@ -114,6 +114,8 @@ SERVICE_CATEGORY = {
     "AmazonECS": "Compute",
     "AmazonEKS": "Compute",
     "AWSLambda": "Compute",
+    "ComputeSavingsPlans": "Compute",
+    "SavingsPlans": "Compute",
     "AmazonSageMaker": "AI and Machine Learning",
     "AmazonBedrock": "AI and Machine Learning",
     "AmazonS3": "Storage",
@@ -239,9 +241,10 @@ def _convert(
     def is_type(*kinds: str) -> np.ndarray:
         return value_mask(line_type, lambda v: v in kinds)
 
-    covered = is_type("SavingsPlanCoveredUsage", "DiscountedUsage")
+    covered = is_type("SavingsPlanCoveredUsage", "DiscountedUsage", "SavingsPlanNegation")
     spot = value_mask(usage_type, lambda v: "SpotUsage" in v)
-    plain = is_type("Usage")
+    # FOCUS: usage at the public rate and purchases (fees, commitments) are Standard.
+    plain = is_type("Usage", "Fee", "RIFee", "SavingsPlanRecurringFee", "SavingsPlanUpfrontFee")
     pricing_codes = np.where(covered, 1, np.where(spot, 2, np.where(plain, 3, 0))).astype(np.int32)
     pricing = pa.DictionaryArray.from_arrays(
         pa.array(pricing_codes), pa.array(["", "Committed", "Dynamic", "Standard"])
