@@ -37,7 +37,8 @@ class Services:
         if service not in self._boto_clients:
             import boto3
 
-            self._boto_clients[service] = boto3.session.Session().client(
+            session: Any = boto3.session.Session()  # typed per service; the name is dynamic
+            self._boto_clients[service] = session.client(
                 service,
                 region_name=self.settings.aws_region,
                 endpoint_url=self.settings.aws_endpoint_url,
