@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -230,3 +231,52 @@ def test_opening_something_that_is_not_a_store_is_a_clear_error(tmp_path: Path) 
     with pytest.raises(StoreError, match="not a costbot store"):
         CostStore(junk)
     assert isinstance(sqlite3.sqlite_version, str)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("truncated.parquet", b"PAR1" + b"\x00" * 64),
+        ("broken.csv.gz", b"\x1f\x8b\x08\x00garbage-not-gzip"),
+        ("empty.csv", b""),
+    ],
+)
+def test_an_undecodable_file_is_named_in_a_clear_error(
+    tmp_path: Path, store: CostStore, name: str, content: bytes
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(IngestError) as err:
+        run(store, path)
+    assert name in str(err.value)
+
+
+def test_a_header_only_file_stores_nothing_and_says_so(tmp_path: Path, store: CostStore) -> None:
+    path = write_csv(tmp_path / "header.csv", [])
+    with pytest.raises(IngestError, match="no cost rows"):
+        run(store, path)
+
+
+def test_a_short_csv_line_is_a_bad_row_not_a_failed_file(tmp_path: Path, store: CostStore) -> None:
+    path = write_csv(
+        tmp_path / "b.csv", [focus_row("2024-09-01", "1.00"), focus_row("2024-09-02", "2.00")]
+    )
+    lines = path.read_text().splitlines()
+    lines.insert(2, "2024,short,line")
+    path.write_text("\n".join(lines) + "\n")
+    result = run(store, path)
+    assert result.rows_skipped == 1
+    assert "expected" in result.files[0].bad_rows[0].reason
+    assert stored_totals(store)[0] == Decimal("3.00")
+
+
+def test_offsets_and_impossible_dates_are_handled(tmp_path: Path, store: CostStore) -> None:
+    late = focus_row("2024-09-01", "1.00")
+    late["ChargePeriodStart"] = "2024-09-01T23:30:00-02:00"  # 01:30 UTC on Sept 2
+    impossible = focus_row("2024-09-01", "5.00")
+    impossible["ChargePeriodStart"] = "2024-02-30T00:00:00Z"
+    result = run(store, write_csv(tmp_path / "t.csv", [late, impossible]))
+    (bad,) = result.files[0].bad_rows
+    assert "2024-02-30" in bad.reason
+    row = store.conn.execute("SELECT first_day FROM charges").fetchone()
+    assert row[0] == (date(2024, 9, 2) - date(1970, 1, 1)).days

@@ -170,7 +170,7 @@ def read_cur(
     def on_invalid(line: int | None, reason: str) -> None:
         invalid.append(BadRow(display_name, line or 0, "*", reason))
 
-    for table in iter_batches(path, wanted, on_invalid):
+    for table in iter_batches(path, wanted, on_invalid, display_name):
         if invalid:
             report.reject(invalid, len(invalid), strict)
             invalid.clear()

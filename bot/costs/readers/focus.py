@@ -116,7 +116,7 @@ def read_focus(
         invalid.append(BadRow(display_name, line or 0, "*", reason))
 
     wanted = [c for c in FOCUS_COLUMNS if c in columns]
-    for table in iter_batches(path, wanted, on_invalid):
+    for table in iter_batches(path, wanted, on_invalid, display_name):
         if invalid:
             report.reject(invalid, len(invalid), strict)
             invalid.clear()

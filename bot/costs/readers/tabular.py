@@ -28,27 +28,45 @@ def is_parquet(path: Path) -> bool:
 
 def column_names(path: Path) -> list[str]:
     """Return a file's column names (header row or Parquet schema)."""
-    if is_parquet(path):
-        return list(pq.read_schema(path).names)
     try:
-        reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 16))
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise IngestError(f"{path}: cannot read as CSV or Parquet ({exc})") from exc
+        if is_parquet(path):
+            return list(pq.read_schema(path).names)
+        reader = _header_reader(path)
+    except (pa.ArrowException, OSError, EOFError) as exc:
+        raise IngestError(f"cannot read as CSV or Parquet ({_first_line(exc)})") from exc
     names = [strip_bom(n) for n in reader.schema.names]
     reader.close()
     return names
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def iter_batches(
     path: Path,
     columns: list[str] | None = None,
     on_invalid_row: Callable[[int | None, str], None] | None = None,
+    display: str | None = None,
 ) -> Iterator[pa.Table]:
     """Yield tables of at most about a million rows, header names cleaned of BOMs.
 
     A CSV line with the wrong number of fields is passed to ``on_invalid_row``
-    (line number, reason) and skipped instead of failing the whole file.
+    (line number, reason) and skipped instead of failing the whole file. A file
+    that cannot be decoded at all (truncated Parquet, broken gzip) raises
+    :class:`IngestError` naming it (``display``, default the path).
     """
+    try:
+        yield from _batches(path, columns, on_invalid_row)
+    except (pa.ArrowException, OSError, EOFError) as exc:
+        raise IngestError(f"{display or path}: unreadable ({_first_line(exc)})") from exc
+
+
+def _batches(
+    path: Path,
+    columns: list[str] | None,
+    on_invalid_row: Callable[[int | None, str], None] | None,
+) -> Iterator[pa.Table]:
     if is_parquet(path):
         pf = pq.ParquetFile(path)
         names = set(pf.schema_arrow.names)
@@ -82,12 +100,9 @@ def iter_batches(
             or None,
         ),
     )
-    try:
-        for batch in reader:
-            table = pa.Table.from_batches([batch])
-            yield table.rename_columns([strip_bom(n) for n in table.column_names])
-    except pa.ArrowInvalid as exc:
-        raise IngestError(f"{path}: malformed CSV ({exc})") from exc
+    for batch in reader:
+        table = pa.Table.from_batches([batch])
+        yield table.rename_columns([strip_bom(n) for n in table.column_names])
 
 
 def _parquet_batches(
@@ -122,8 +137,17 @@ def _parquet_batches(
         )
 
 
+def _header_reader(path: Path) -> pacsv.CSVStreamingReader:
+    """Open a CSV just far enough to read its header (bad rows are the readers' business)."""
+    return pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(block_size=1 << 16),
+        parse_options=pacsv.ParseOptions(invalid_row_handler=lambda _row: "skip"),
+    )
+
+
 def _raw_csv_names(path: Path) -> list[str]:
-    reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 16))
+    reader = _header_reader(path)
     names = list(reader.schema.names)
     reader.close()
     return names
