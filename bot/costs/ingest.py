@@ -7,8 +7,6 @@ changes at all. Files are read one at a time in bounded batches.
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -135,49 +133,6 @@ def read_file(
     raise IngestError(f"unknown --format {kind!r}; choose one of {', '.join(FORMATS)}")
 
 
-_DONE = object()
-
-
-def prefetch(batches: Iterator[LineBatch], depth: int = 2) -> Iterator[LineBatch]:
-    """Read and convert the next batches in a thread while this one is rolled up.
-
-    Parquet decoding and the vectorised conversions release the GIL, so reading
-    overlaps the roll-up; the bounded queue keeps at most ``depth`` batches in
-    memory. An error in the reader is raised here, in the caller's thread.
-    """
-    out: queue.Queue[object] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for batch in batches:
-                while not stop.is_set():
-                    try:
-                        out.put(batch, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            out.put(_DONE)
-        except BaseException as exc:  # handed to the consumer, which re-raises it
-            out.put(exc)
-
-    worker = threading.Thread(target=produce, name="costbot-reader", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = out.get()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        worker.join(timeout=5)
-
-
 def ingest(
     store: CostStore,
     inputs: Sequence[str],
@@ -207,7 +162,7 @@ def ingest(
         with opener as path:
             report, batches = read_file(path, name, fmt=fmt, strict=strict, aliases=aliases)
             result.files.append(report)
-            for batch in prefetch(batches):
+            for batch in batches:
                 for delivery in rollup.add(batch.table):
                     formats, files, reports = delivery_files.setdefault(
                         delivery, (set(), set(), [])
