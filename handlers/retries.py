@@ -64,9 +64,9 @@ class RetryDeduplicator(Middleware):
     ) -> BoltResponse:
         """Drop a retried request whose original was already received."""
         key = request_key(req.body) if isinstance(req.body, dict) else None
-        if key is None or (req.mode == "socket_mode" and not req.headers.get("x-slack-retry-num")):
+        if key is None:
             return next()
-        if self.seen_before(key):
+        if self.seen_before(key):  # every request is recorded, so its retries are recognised
             self.dropped += 1
             return BoltResponse(status=200, body="")
         return next()

@@ -374,6 +374,8 @@ class _Parser:
             if not 1 <= days <= 3660:
                 raise QueryParseError("`last` covers 1 to 3660 days.")
             return PeriodSpec("last_days", days=days), used
+        if re.match(r"^\d{4}", low) and not 1971 <= int(low[:4]) <= 9998:
+            raise QueryParseError(f"`{low}`: years from 1971 to 9998, please.")
         if m := _MONTH_RE.match(low):
             try:
                 return PeriodSpec("month", start=date(int(m.group(1)), int(m.group(2)), 1)), 1

@@ -73,7 +73,15 @@ def discover(inputs: Sequence[str], remote: RemoteFiles | None) -> list[str]:
             out.append(str(path))
         else:
             raise IngestError(f"{item}: no such file or directory")
-    return out
+    # A file named twice (a directory and a file in it) is read once.
+    seen: set[str] = set()
+    unique = []
+    for name in out:
+        key = name if name.startswith("s3://") else str(Path(name).resolve())
+        if key not in seen:
+            seen.add(key)
+            unique.append(name)
+    return unique
 
 
 def detect_format(columns: list[str]) -> str:
@@ -174,6 +182,15 @@ def ingest(
                 rows = result.rows_read
                 if progress:
                     progress(rows, time.perf_counter() - started)
+    for (provider, account, period), (formats, files, _) in delivery_files.items():
+        families = {f.split()[0] for f in formats}  # "FOCUS 1.2" and "FOCUS 1.1" are one
+        if len(families) > 1:
+            raise IngestError(
+                f"{provider} account {account}, {period}: this run holds the same bill in "
+                f"several layouts ({', '.join(sorted(formats))}: {', '.join(sorted(files))}); "
+                "adding them up would double count. Ingest one layout per run (a later run "
+                "replaces the period); the store is unchanged."
+            )
     if not rollup.keys:
         skipped = result.rows_skipped
         listed = [str(b) for f in result.files for b in f.bad_rows][:5]

@@ -59,9 +59,12 @@ def resolve(spec: PeriodSpec, today: date, last_data_day: date | None) -> Window
         return Window(start, anchor, start - timedelta(days=n), start - timedelta(days=1))
     if kind == "mtd":
         start = _month_start(today)
-        end = max(min(today, anchor), start) if anchor >= start else start
-        ps, pe = _same_span_in_previous_month(start, end)
-        return Window(start, end, ps, pe)
+        if anchor < start:
+            # No data for this month yet: compare nothing with nothing, not with a whole day.
+            prev = _add_months(start, -1)
+            return Window(start, start, prev, prev - timedelta(days=1))
+        ps, pe = _same_span_in_previous_month(start, anchor)
+        return Window(start, anchor, ps, pe)
     if kind == "last_month":
         start = _add_months(_month_start(today), -1)
         end = _month_end(start)

@@ -90,7 +90,7 @@ class CostQueryEngine:
 
     def vocabulary(self) -> Vocabulary:
         """Return the keys and values in the store (cached until the next ingest)."""
-        stamp = self.store.meta("last_ingest_at")
+        stamp = self.store.meta("ingest_id")
         with self._lock:
             if self._vocab and self._vocab[0] == stamp:
                 return self._vocab[1]
@@ -261,6 +261,8 @@ class CostQueryEngine:
             return sums
         currencies, keys, labels, firsts, blobs = zip(*rows, strict=True)
         flat = np.frombuffer(b"".join(blobs), dtype="<i8")
+        if float(np.abs(flat).sum(dtype=np.float64)) >= 9.0e18:
+            raise QueryError("these amounts add up to more than int64 can sum exactly")
         lengths = np.fromiter((len(b) // 8 for b in blobs), dtype=np.int64, count=len(blobs))
         row_of = np.repeat(np.arange(len(rows)), lengths)
         starts = np.r_[0, np.cumsum(lengths)[:-1]]
@@ -300,16 +302,26 @@ class CostQueryEngine:
         dim = query.group_by
         if dim is None:
             return (), 0
-        merged: dict[str, list[int]] = {}
+        # Group by the key alone; a key's label (an account's name) is the largest one seen,
+        # so a line without the name or a renamed account does not split the group.
+        merged: dict[object, list[int]] = {}
+        labels: dict[object, str] = {}
         for (key, label), (cur, prev) in sums.groups.items():
-            if key is None or key == "":
-                name = NO_TAG.format(key=dim) if dim not in DIMENSION_COLUMNS else "(none)"
-            else:
-                name = f"{label} ({key})" if label and label != key else str(key)
-            slot = merged.setdefault(name, [0, 0])
+            slot = merged.setdefault(key or "", [0, 0])
             slot[0] += cur
             slot[1] += prev
-        items = [GroupCost(k, c, p) for k, (c, p) in merged.items() if c or p]
+            if label and label > labels.get(key or "", ""):
+                labels[key or ""] = str(label)
+        items = []
+        for key, (cur, prev) in merged.items():
+            if not cur and not prev:
+                continue
+            if key == "":
+                name = NO_TAG.format(key=dim) if dim not in DIMENSION_COLUMNS else "(none)"
+            else:
+                label = labels.get(key, "")
+                name = f"{label} ({key})" if label and label != key else str(key)
+            items.append(GroupCost(name, cur, prev))
         items.sort(key=lambda g: (-g.cost, g.key))
         count = len(items)
         top = max(query.top, 1)

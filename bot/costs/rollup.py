@@ -18,12 +18,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bot.costs.readers.common import TAG_PREFIX
+from bot.costs.readers.common import TAG_PREFIX, IngestError
 from bot.costs.schema import GROUP_COLUMNS, KEY_COLUMNS
 
 KEY_FIELDS = ("billing_period", *KEY_COLUMNS)
 _GROUP_POSITIONS = tuple(KEY_FIELDS.index(c) for c in ("billing_period", *GROUP_COLUMNS))
 _LIMIT = 1 << 62
+SAFE_SUM_NANOS = 9.0e18  # below int64's 9.22e18: no partial sum can wrap
 
 
 def tagset_json(tags: dict[str, str]) -> str:
@@ -145,6 +146,12 @@ class Rollup:
             return none, none
         cols = [np.concatenate([p[i] for p in self._parts]) for i in range(6)]
         self._parts.clear()
+        for amounts in cols[3:]:
+            if float(np.abs(amounts).sum(dtype=np.float64)) >= SAFE_SUM_NANOS:
+                raise IngestError(
+                    "these lines add up to more than ±$9 billion: too much to sum exactly in "
+                    "one run; ingest fewer billing periods at a time"
+                )
         daily = _sum_ragged(cols[0], cols[2], cols[3:], len(self.keys))
         cube = _sum_dense(cols[1], cols[2], cols[3:], len(self.groups))
         return daily, cube

@@ -12,6 +12,7 @@ import itertools
 import json
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -66,7 +67,7 @@ class CostStore:
         if not create and not self.path.exists():
             raise StoreError(f"no cost store at {self.path}; run `costbot ingest` first")
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._connections_lock = threading.Lock()
         try:
             self.db = Database(self.conn)
@@ -94,13 +95,26 @@ class CostStore:
             conn.execute("PRAGMA busy_timeout=10000")
             self._local.conn = conn
             with self._connections_lock:
-                self._connections.append(conn)
+                # Threads come and go (one per HTTP request): close what dead threads held.
+                alive = []
+                for thread, other in self._connections:
+                    if thread.is_alive():
+                        alive.append((thread, other))
+                    else:
+                        other.close()
+                alive.append((threading.current_thread(), conn))
+                self._connections = alive
         return conn
+
+    def open_connections(self) -> int:
+        """Return how many connections the store holds (one per live thread that used it)."""
+        with self._connections_lock:
+            return len(self._connections)
 
     def close(self) -> None:
         """Close every connection this store opened."""
         with self._connections_lock:
-            for conn in self._connections:
+            for _, conn in self._connections:
                 conn.close()
             self._connections.clear()
         self._local = threading.local()
@@ -201,6 +215,7 @@ class CostStore:
         _insert_amounts(conn, "daily_group_costs", "group_id", group_base, cube)
         self._set_meta("cube_tags", json.dumps(sorted(cube_tags)))
         self._set_meta("last_ingest_at", datetime.now(UTC).isoformat(timespec="seconds"))
+        self._set_meta("ingest_id", uuid.uuid4().hex)  # changes with every ingest: caches key on it
         return self._record_deliveries(deliveries, source_ids, keys, daily, file_info, replaced)
 
     def _record_deliveries(

@@ -119,3 +119,12 @@ def test_url_verification_is_answered(
     assert resp.status_code == 200
     assert "abc" in resp.text
     assert json.loads(resp.text).get("challenge") == "abc"
+
+
+def test_probes_do_not_leak_store_connections(costbot_app: AppUnderTest) -> None:
+    for _ in range(30):
+        requests.get(f"{costbot_app.base}/healthz", timeout=5)
+        requests.get(f"{costbot_app.base}/metrics", timeout=5)
+    # each request ran in its own thread; connections of finished threads are closed
+    requests.get(f"{costbot_app.base}/healthz", timeout=5)
+    assert costbot_app.services.store.open_connections() <= 5

@@ -8,6 +8,7 @@ value for every amount below ~$9 million with at most 9 decimals.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -32,7 +33,11 @@ _DECIMAL_RE = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
 _TIMESTAMP_RE = (
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|z|UTC|[+-]00:?00|\+00)?$"
 )
+_ISO_ANY_ZONE_RE = (
+    r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|z|UTC|[+-]\d{2}(:?\d{2})?)?$"
+)
 _WORKING_DECIMAL = pa.decimal128(38, 18)
+MAX_LINE_NANOS = 9_200_000_000 * 1_000_000_000  # ±$9.2 billion a line; sums are checked too
 _NANO_DECIMAL = pa.decimal128(38, 9)
 
 
@@ -232,16 +237,19 @@ def decimal_text_to_nanos(
     good = pc.if_else(pc.equal(good, ""), pa.scalar("0"), good)
     try:
         as_dec = pc.cast(pc.utf8_trim_whitespace(good), _WORKING_DECIMAL)
-        return decimal_to_nanos(as_dec)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         # Beyond 18 decimals or 20 integer digits: exact, row by row.
         out = np.zeros(len(good), dtype=np.int64)
         for i, v in enumerate(good.to_pylist()):
             try:
-                out[i] = to_nanos(parse_decimal(v or "0"))
+                nanos = to_nanos(parse_decimal(v or "0"))
+                if abs(nanos) >= MAX_LINE_NANOS:
+                    raise OverflowError
+                out[i] = nanos
             except (MoneyFormatError, OverflowError):
-                bad.mark(i, column, good, "{value!r} is out of range")
+                bad.mark(i, column, good, "{value!r} is beyond the store's ±$9.2 billion per line")
         return out
+    return float_to_nanos(as_dec, column, bad)
 
 
 def decimal_to_nanos(arr: pa.Array) -> np.ndarray:
@@ -261,15 +269,31 @@ def decimal_to_nanos(arr: pa.Array) -> np.ndarray:
     return low.copy()
 
 
-def float_to_nanos(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Convert Parquet doubles to int64 nanos (nulls are 0)."""
+def float_to_nanos(
+    arr: pa.Array | pa.ChunkedArray, column: str, bad: BadRows, *, required: bool = False
+) -> np.ndarray:
+    """Convert Parquet doubles (or decimals) to int64 nanos; out-of-range lines are bad rows.
+
+    Nulls are 0 unless the amount is ``required`` (then the line is bad). Rounding
+    a double to the nearest nano gives back the exporter's decimal for amounts up
+    to about $1 million with 9 decimals; above that it may differ by one nano,
+    far from a cent.
+    """
     a = decode(arr)
+    if required and a.null_count:
+        bad.add(a.is_null(), column, a, "missing amount")
     if pa.types.is_decimal(a.type):
+        too_big = pc.fill_null(pc.greater_equal(pc.abs(pc.cast(a, pa.float64())), 9.2e9), False)
+        if too_big.true_count:
+            bad.add(too_big, column, a, "{value} is beyond the store's ±$9.2 billion per line")
+            a = pc.if_else(too_big, pa.scalar(0, pa.int64()).cast(a.type), a)
         return decimal_to_nanos(a)
     values = a.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
-    values = np.nan_to_num(values, nan=0.0)
-    if np.abs(values).max(initial=0.0) >= 9.2e9:
-        raise IngestError("an amount exceeds the store's range of ±$9.2 billion per line")
+    values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+    too_big = np.abs(values) >= 9.2e9
+    if too_big.any():
+        bad.add(too_big, column, a, "{value} is beyond the store's ±$9.2 billion per line")
+        values = np.where(too_big, 0.0, values)
     return np.rint(values * 1e9).astype(np.int64)
 
 
@@ -326,9 +350,12 @@ def text_to_day(arr: pa.Array, column: str, bad: BadRows, *, required: bool = Tr
     return out
 
 
-def timestamp_to_day(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """Return the UTC day number of a timestamp column (zone-less means UTC)."""
+def timestamp_to_day(arr: pa.Array | pa.ChunkedArray, column: str, bad: BadRows) -> np.ndarray:
+    """Return the UTC day number of a timestamp column (zone-less means UTC); nulls are bad rows."""
     a = decode(arr)
+    if a.null_count:
+        bad.add(a.is_null(), column, a, "missing timestamp")
+        a = pc.fill_null(a, pa.scalar(0, a.type))
     if pa.types.is_timestamp(a.type):
         if a.type.tz is not None and a.type.tz not in ("UTC", "utc", "+00:00", "Z"):
             a = pc.cast(a, pa.timestamp(a.type.unit, tz="UTC"))
@@ -354,6 +381,35 @@ def period_from_day(days: np.ndarray) -> pa.DictionaryArray:
 def _dictionary(arr: pa.Array) -> pa.DictionaryArray:
     """Return ``arr`` dictionary-encoded (as read from Parquet, or encoded here)."""
     return arr if pa.types.is_dictionary(arr.type) else pc.dictionary_encode(arr)
+
+
+def text_to_period(arr: pa.Array, column: str, bad: BadRows) -> pa.DictionaryArray:
+    """Return the billing period ``YYYY-MM`` of a billing-period start given as text.
+
+    The month is read as written, never shifted through UTC: a start of
+    ``2024-10-01T00:00:00+02:00`` is October's bill. Each distinct value is
+    checked once (a file holds a handful).
+    """
+    text = clean_strings(arr)
+    values = text.dictionary.to_pylist()
+    periods: list[str] = []
+    problems: dict[str, str] = {}
+    for v in values:
+        if not v:
+            problems[v] = "missing billing period start"
+        elif re.match(r"^\d{1,2}/\d{1,2}/\d{2,4}", v):
+            problems[v] = "{value!r} is a spreadsheet-style date; export ISO 8601"
+        elif not re.match(_ISO_ANY_ZONE_RE, v):
+            problems[v] = "{value!r} is not an ISO 8601 timestamp"
+        else:
+            try:
+                date.fromisoformat(v[:10])
+            except ValueError:
+                problems[v] = "{value!r} is not a calendar date"
+        periods.append(v[:7] if v not in problems else "")
+    for v, reason in problems.items():
+        bad.add(value_mask(text, lambda x, v=v: x == v), column, decode(text), reason)
+    return pa.DictionaryArray.from_arrays(text.indices, pa.array(periods, pa.string()))
 
 
 def map_to_tag_columns(tags: pa.Array | pa.ChunkedArray) -> dict[str, pa.DictionaryArray]:

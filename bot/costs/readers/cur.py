@@ -38,6 +38,7 @@ from bot.costs.readers.common import (
     period_from_day,
     tag_columns,
     text_to_day,
+    text_to_period,
     timestamp_to_day,
     value_mask,
 )
@@ -206,13 +207,20 @@ def _nanos(table: pa.Table, names: Mapping[str, str], key: str, bad: BadRows) ->
         return np.zeros(table.num_rows, dtype=np.int64)
     if pa.types.is_string(col.type) or pa.types.is_dictionary(col.type):
         return decimal_text_to_nanos(decode(col), names[key], bad, required=key == "unblended")
-    return float_to_nanos(col)
+    return float_to_nanos(col, names[key], bad, required=key == "unblended")
+
+
+def _period(table: pa.Table, names: Mapping[str, str], bad: BadRows) -> pa.DictionaryArray:
+    col = table.column(names["period_start"])
+    if pa.types.is_timestamp(col.type) or pa.types.is_date(col.type):
+        return period_from_day(timestamp_to_day(col, names["period_start"], bad))
+    return text_to_period(decode(col), names["period_start"], bad)
 
 
 def _day(table: pa.Table, names: Mapping[str, str], key: str, bad: BadRows) -> np.ndarray:
     col = table.column(names[key])
     if pa.types.is_timestamp(col.type) or pa.types.is_date(col.type):
-        return timestamp_to_day(col)
+        return timestamp_to_day(col, names[key], bad)
     return text_to_day(decode(col), names[key], bad)
 
 
@@ -288,7 +296,7 @@ def _convert(
 
     cols: dict[str, pa.Array | np.ndarray] = {
         "day": _day(table, names, "usage_start", bad),
-        "billing_period": period_from_day(_day(table, names, "period_start", bad)),
+        "billing_period": _period(table, names, bad),
         "provider": constant("AWS", n),
         "billing_account": _text(table, names, "payer"),
         "sub_account": _text(table, names, "account"),

@@ -35,6 +35,7 @@ from bot.costs.readers.common import (
     period_from_day,
     tag_columns,
     text_to_day,
+    text_to_period,
     timestamp_to_day,
 )
 from bot.costs.readers.tabular import iter_batches
@@ -140,13 +141,20 @@ def _amount(table: pa.Table, name: str, bad: BadRows, *, required: bool) -> np.n
     col = table.column(name)
     if pa.types.is_string(col.type) or pa.types.is_dictionary(col.type):
         return decimal_text_to_nanos(col.combine_chunks(), name, bad, required=required)
-    return float_to_nanos(col)
+    return float_to_nanos(col, name, bad, required=required)
+
+
+def _period(table: pa.Table, name: str, bad: BadRows) -> pa.DictionaryArray:
+    col = table.column(name)
+    if pa.types.is_timestamp(col.type) or pa.types.is_date(col.type):
+        return period_from_day(timestamp_to_day(col, name, bad))
+    return text_to_period(col.combine_chunks(), name, bad)
 
 
 def _day(table: pa.Table, name: str, bad: BadRows) -> np.ndarray:
     col = table.column(name)
     if pa.types.is_timestamp(col.type) or pa.types.is_date(col.type):
-        return timestamp_to_day(col)
+        return timestamp_to_day(col, name, bad)
     return text_to_day(col.combine_chunks(), name, bad)
 
 
@@ -156,7 +164,7 @@ def _convert(
     n = table.num_rows
     cols: dict[str, pa.Array | np.ndarray] = {}
     cols["day"] = _day(table, "ChargePeriodStart", bad)
-    cols["billing_period"] = period_from_day(_day(table, "BillingPeriodStart", bad))
+    cols["billing_period"] = _period(table, "BillingPeriodStart", bad)
     for canon, sources in TEXT_COLUMNS.items():
         src = next((s for s in sources if s in table.column_names), None)
         default = DEFAULTS.get(canon, "")
