@@ -310,7 +310,7 @@ class CostQueryEngine:
             slot = merged.setdefault(key or "", [0, 0])
             slot[0] += cur
             slot[1] += prev
-            if label and label > labels.get(key or "", ""):
+            if label and str(label) > labels.get(key or "", ""):
                 labels[key or ""] = str(label)
         items = []
         for key, (cur, prev) in merged.items():

@@ -407,8 +407,10 @@ def text_to_period(arr: pa.Array, column: str, bad: BadRows) -> pa.DictionaryArr
             except ValueError:
                 problems[v] = "{value!r} is not a calendar date"
         periods.append(v[:7] if v not in problems else "")
-    for v, reason in problems.items():
-        bad.add(value_mask(text, lambda x, v=v: x == v), column, decode(text), reason)
+    codes = text.indices.to_numpy(zero_copy_only=False)
+    for i, v in enumerate(values):
+        if v in problems:
+            bad.add(codes == i, column, decode(text), problems[v])
     return pa.DictionaryArray.from_arrays(text.indices, pa.array(periods, pa.string()))
 
 
