@@ -140,3 +140,29 @@ def test_the_vocabulary_follows_every_ingest(tmp_path: Path, store: CostStore) -
     assert engine.vocabulary().tag_values["team"] == ["a"]
     run(store, write_csv(tmp_path / "b.csv", [focus_row("2024-09-01", "1", tags='{"team":"b"}')]))
     assert engine.vocabulary().tag_values["team"] == ["b"]
+
+
+def test_bad_rows_are_numbered_as_records_in_the_file(tmp_path: Path, store: CostStore) -> None:
+    rows = [focus_row(f"2024-09-0{d}", "1.00") for d in range(1, 6)]
+    rows[3]["BilledCost"] = "lots"  # record 4 in the file once the short line is back
+    path = write_csv(tmp_path / "n.csv", rows[:1] + rows[1:])
+    lines = path.read_text().splitlines()
+    lines.insert(2, "short,line")  # record 2
+    path.write_text("\n".join(lines) + "\n")
+    result = run(store, path)
+    got = [(b.row, b.column) for b in result.files[0].bad_rows]  # type: ignore[attr-defined]
+    assert got == [(2, "*"), (5, "BilledCost")]
+
+
+def test_strict_names_the_first_bad_row_of_the_file(tmp_path: Path, store: CostStore) -> None:
+    rows = [focus_row("2024-09-01", "oops")] + [focus_row("2024-09-02", "1.00")] * 3
+    for r in rows[1:]:
+        r["ChargePeriodStart"] = "yesterday"
+    with pytest.raises(IngestError, match=r"row 1, column BilledCost"):
+        ingest(
+            store,
+            [str(write_csv(tmp_path / "s.csv", rows))],
+            allocation_tags=("team",),
+            aliases={},
+            strict=True,
+        )

@@ -101,27 +101,33 @@ class Reader(Protocol):
 
 
 class BadRows:
-    """Accumulate a row mask of bad rows with the first reason per row."""
+    """Accumulate which rows of a batch are bad, with the first reason found for each.
 
-    def __init__(self, n: int, file: str, row_offset: int) -> None:
+    Reasons are kept per row as an index into a short list, so the first bad rows
+    *in file order* can be listed whatever column they failed on, and row numbers
+    account for lines the CSV parser already skipped (``skipped_before``: record
+    numbers of earlier skipped lines).
+    """
+
+    def __init__(
+        self, n: int, file: str, row_offset: int, skipped_before: Sequence[int] = ()
+    ) -> None:
         self.bad = np.zeros(n, dtype=bool)
         self.file = file
         self.row_offset = row_offset
-        self.first: list[BadRow] = []
-        self._limit = MAX_LISTED_BAD_ROWS
+        self.skipped_before = sorted(skipped_before)
+        self._reason_of = np.full(n, -1, dtype=np.int32)
+        self._reasons: list[tuple[str, pa.Array | None, str]] = []
 
     def add(self, mask: pa.Array | np.ndarray, column: str, values: pa.Array, reason: str) -> None:
-        """Mark rows in ``mask`` bad because of ``column``; keep details for the first few."""
+        """Mark rows in ``mask`` bad because of ``column`` (``{value}`` in reason is filled in)."""
         if isinstance(mask, pa.Array | pa.ChunkedArray):
             mask = pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
         new = np.asarray(mask, dtype=bool) & ~self.bad
         if not new.any():
             return
-        for i in np.flatnonzero(new)[: self._limit - len(self.first)]:
-            v = values[int(i)].as_py() if values is not None else None
-            self.first.append(
-                BadRow(self.file, self.row_offset + int(i) + 1, column, reason.format(value=v))
-            )
+        self._reason_of[new] = len(self._reasons)
+        self._reasons.append((column, values, reason))
         self.bad |= new
 
     def mark(self, index: int, column: str, values: pa.Array, reason: str) -> None:
@@ -130,9 +136,22 @@ class BadRows:
         one[index] = True
         self.add(one, column, values, reason)
 
-    def rows(self) -> list[BadRow]:
-        """Return the first bad rows in file order."""
-        return sorted(self.first, key=lambda b: b.row)
+    def record_number(self, index: int) -> int:
+        """Return the 1-based record number (after the header) of batch row ``index``."""
+        number = self.row_offset + index + 1
+        for skipped in self.skipped_before:
+            if skipped <= number:
+                number += 1
+        return number
+
+    def rows(self, limit: int = MAX_LISTED_BAD_ROWS) -> list[BadRow]:
+        """Return the first ``limit`` bad rows in file order."""
+        out = []
+        for i in np.flatnonzero(self.bad)[:limit].tolist():
+            column, values, reason = self._reasons[int(self._reason_of[i])]
+            v = values[i].as_py() if values is not None else None
+            out.append(BadRow(self.file, self.record_number(i), column, reason.format(value=v)))
+        return out
 
 
 def decode(arr: pa.Array | pa.ChunkedArray) -> pa.Array:

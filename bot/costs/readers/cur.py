@@ -21,7 +21,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from bot.costs.readers.common import (
-    BadRow,
     BadRows,
     LineBatch,
     ReadReport,
@@ -42,7 +41,7 @@ from bot.costs.readers.common import (
     timestamp_to_day,
     value_mask,
 )
-from bot.costs.readers.tabular import iter_batches
+from bot.costs.readers.tabular import read_lines
 from bot.costs.tags import canonical_tag_key
 
 # canonical name -> (CUR 2.0 column, legacy CUR column)
@@ -165,28 +164,14 @@ def read_cur(
         raise missing_columns_error(display_name, fmt, missing, [names[k] for k in REQUIRED])
     tag_cols = [c for c in columns if c.startswith(("resourceTags/", "resource_tags_"))]
     wanted = [c for c in names.values() if c in columns] + tag_cols
-    offset = 0
-    invalid: list[BadRow] = []
-
-    def on_invalid(line: int | None, reason: str) -> None:
-        invalid.append(BadRow(display_name, line or 0, "*", reason))
-
-    for table in iter_batches(path, wanted, on_invalid, display_name):
-        if invalid:
-            report.reject(invalid, len(invalid), strict)
-            invalid.clear()
-        n = table.num_rows
-        report.rows_read += n
-        bad = BadRows(n, display_name, offset)
-        out = _convert(table, names, tag_cols, bad, report, aliases)
-        report.reject(bad.rows(), int(bad.bad.sum()), strict)
-        offset += n
-        if bad.bad.any():
-            out = out.filter(pa.array(~bad.bad))
-        if out.num_rows:
-            yield LineBatch(out)
-    if invalid:
-        report.reject(invalid, len(invalid), strict)
+    yield from read_lines(
+        path,
+        display_name,
+        report,
+        strict=strict,
+        columns=wanted,
+        convert=lambda table, bad: _convert(table, names, tag_cols, bad, report, aliases),
+    )
 
 
 def _col(table: pa.Table, names: Mapping[str, str], key: str) -> pa.ChunkedArray | None:

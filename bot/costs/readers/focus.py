@@ -20,7 +20,6 @@ import pyarrow.compute as pc
 
 from bot.costs.lines import CHARGE_CATEGORIES, PRICING_CATEGORIES
 from bot.costs.readers.common import (
-    BadRow,
     BadRows,
     LineBatch,
     ReadReport,
@@ -38,7 +37,7 @@ from bot.costs.readers.common import (
     text_to_period,
     timestamp_to_day,
 )
-from bot.costs.readers.tabular import iter_batches
+from bot.costs.readers.tabular import read_lines
 from bot.costs.tags import merge_tags
 
 REQUIRED = (
@@ -110,29 +109,15 @@ def read_focus(
     if "ListCost" not in columns:
         report.note("no ListCost column: list cost taken as 0")
 
-    offset = 0
-    invalid: list[BadRow] = []
-
-    def on_invalid(line: int | None, reason: str) -> None:
-        invalid.append(BadRow(display_name, line or 0, "*", reason))
-
     wanted = [c for c in FOCUS_COLUMNS if c in columns]
-    for table in iter_batches(path, wanted, on_invalid, display_name):
-        if invalid:
-            report.reject(invalid, len(invalid), strict)
-            invalid.clear()
-        n = table.num_rows
-        report.rows_read += n
-        bad = BadRows(n, display_name, offset)
-        out = _convert(table, bad, report, aliases)
-        report.reject(bad.rows(), int(bad.bad.sum()), strict)
-        offset += n
-        if bad.bad.any():
-            out = out.filter(pa.array(~bad.bad))
-        if out.num_rows:
-            yield LineBatch(out)
-    if invalid:
-        report.reject(invalid, len(invalid), strict)
+    yield from read_lines(
+        path,
+        display_name,
+        report,
+        strict=strict,
+        columns=wanted,
+        convert=lambda table, bad: _convert(table, bad, report, aliases),
+    )
 
 
 def _amount(table: pa.Table, name: str, bad: BadRows, *, required: bool) -> np.ndarray:

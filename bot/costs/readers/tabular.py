@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from bot.costs.readers.common import IngestError, strip_bom
+from bot.costs.readers.common import BadRow, BadRows, IngestError, LineBatch, ReadReport, strip_bom
 
 CSV_BLOCK_BYTES = 32 << 20
 PARQUET_BATCH_ROWS = 1 << 20
@@ -37,6 +37,51 @@ def column_names(path: Path) -> list[str]:
     names = [strip_bom(n) for n in reader.schema.names]
     reader.close()
     return names
+
+
+def read_lines(
+    path: Path,
+    display: str,
+    report: ReadReport,
+    *,
+    strict: bool,
+    columns: list[str],
+    convert: Callable[[pa.Table, BadRows], pa.Table],
+) -> Iterator[LineBatch]:
+    """Read a file batch by batch, convert each, and drop (and report) the bad rows.
+
+    The one loop every reader shares: CSV lines with the wrong number of fields,
+    and rows a converter marks bad, are counted, listed with their record number
+    (1 = the first record after the header) and skipped, or stop the read under
+    ``strict``.
+    """
+    offset = 0
+    skipped: list[int] = []
+    pending: list[BadRow] = []
+
+    def on_invalid(line: int | None, reason: str) -> None:
+        record = (line - 1) if line else 0  # the header is line 1
+        skipped.append(record)
+        pending.append(BadRow(display, record, "*", reason))
+
+    for table in iter_batches(path, columns, on_invalid, display):
+        if pending:
+            report.rows_read += len(pending)
+            report.reject(pending, len(pending), strict)
+            pending.clear()
+        n = table.num_rows
+        report.rows_read += n
+        bad = BadRows(n, display, offset, skipped)
+        out = convert(table, bad)
+        report.reject(bad.rows(), int(bad.bad.sum()), strict)
+        offset += n
+        if bad.bad.any():
+            out = out.filter(pa.array(~bad.bad))
+        if out.num_rows:
+            yield LineBatch(out)
+    if pending:
+        report.rows_read += len(pending)
+        report.reject(pending, len(pending), strict)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -88,7 +133,8 @@ def _batches(
 
     reader = pacsv.open_csv(
         path,
-        read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
+        # One thread, so that a skipped line's number is its line in the file.
+        read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES, use_threads=False),
         parse_options=pacsv.ParseOptions(invalid_row_handler=handle),
         convert_options=pacsv.ConvertOptions(
             column_types=types,
