@@ -78,10 +78,25 @@ def render(data: dict[str, object]) -> str:
             f"{s['ack_ms']['max']} ms | {s['ack_ms']['n']} |",
             "",
         ]
-    notes = data.get("notes")
-    if isinstance(notes, list):
-        out += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
+    out += ["## Notes", ""] + [f"- {n}" for n in NOTES] + [""]
     return "\n".join(out)
+
+
+NOTES = [
+    "Ingest is one Python process on one core: Parquet decoding and the vectorised "
+    "conversions (about 5 s), the roll-up to one run of days per charge (about 3 s) and "
+    "SQLite writing 240 000 charge rows plus the cube in one transaction (about 4 s). A "
+    "reader thread overlapping the roll-up was tried and made it slower (GIL contention), "
+    "so the 1 M rows/s target is not met on this 2-core machine; the levers left are "
+    "normalising the dimension text out of `charges` into `cost_groups` (fewer bytes "
+    "bound per row) and reading files in a process pool.",
+    "DuckDB's figure is the same daily GROUP BY (every dimension, the tag map, the amortized "
+    "formula) over the same files into an in-memory table; it writes no SQLite file.",
+    "Query times are the whole answer as the bot computes it (current and previous period, "
+    "daily series, groups, currency check), from the summary cube; DuckDB answers the same "
+    "question from the raw Parquet each time.",
+    "Tests never assert timings; these figures come only from `make bench`.",
+]
 
 
 def main() -> None:
