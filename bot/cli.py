@@ -24,7 +24,7 @@ from bot.costs.grammar import HelpRequest, QueryParseError, examples_for
 from bot.costs.ingest import FORMATS, IngestResult, ingest
 from bot.costs.model import CostAnswer
 from bot.errors import CostbotError
-from bot.services import Services, build_services
+from bot.services import build_services
 from bot.settings import Settings
 from bot.text_report import answer_text, ingest_text
 
@@ -251,11 +251,6 @@ def serve_command(port: int | None, db: str | None) -> None:
     if port:
         settings = Settings(**{**settings.__dict__, "port": port})
     _run(lambda: serve(settings))
-
-
-def run_services(settings: Settings) -> Services:
-    """Build services for embedding (used by the Slack app and tests)."""
-    return build_services(settings)
 
 
 if __name__ == "__main__":  # pragma: no cover

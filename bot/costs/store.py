@@ -22,7 +22,7 @@ import numpy as np
 from sqlite_utils import Database
 
 from bot.costs.rollup import DailyAmounts
-from bot.costs.schema import GROUP_COLUMNS, KEY_COLUMNS, SCHEMA_VERSION, migrations
+from bot.costs.schema import GROUP_COLUMNS, KEY_COLUMNS, migrations
 from bot.errors import StoreError
 
 EPOCH = date(1970, 1, 1)
@@ -121,7 +121,7 @@ class CostStore:
 
     def schema_version(self) -> int:
         """Return how many migrations are applied."""
-        return len(migrations.applied(self.db)) if SCHEMA_VERSION else 0
+        return len(migrations.applied(self.db))
 
     # -- writing -------------------------------------------------------------------------
 

@@ -9,12 +9,10 @@ value for every amount below ~$9 million with at most 9 decimals.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -90,14 +88,6 @@ class LineBatch:
     """Canonical lines: BATCH_COLUMNS plus ``tag:<key>`` columns."""
 
     table: pa.Table
-
-
-class Reader(Protocol):
-    """Read one file into canonical batches, filling in its report."""
-
-    def __call__(
-        self, path: Path, display_name: str, report: ReadReport, *, strict: bool
-    ) -> Iterator[LineBatch]: ...
 
 
 class BadRows:
