@@ -215,6 +215,7 @@ def ingest(
         daily=daily,
         groups=rollup.groups,
         cube=cube,
+        key_group=rollup.key_group,
         cube_tags=cube_tags,
         file_info=file_info,
     )

@@ -43,6 +43,16 @@ NO_TAG = "(no {key} tag)"
 MEASURE_COLUMNS = {"billed": "billed", "effective": "effective", "list": "list"}
 
 
+def _alias(dim: str) -> str:
+    """Name the table a dimension lives in: ``k`` (charges) or ``g`` (cost_groups)."""
+    return "k" if dim in FACT_ONLY else "g"
+
+
+def _tag_alias(cube: bool) -> str:
+    """Name whose tag set to test: the group's allocation tags, or the charge's full set."""
+    return "g" if cube else "k"
+
+
 class QueryError(CostbotError):
     """The store cannot answer this question as asked (e.g. mixed currencies)."""
 
@@ -183,21 +193,23 @@ class CostQueryEngine:
         tag_keys = {d for d in dims if d not in DIMENSION_COLUMNS} | set(untagged or ())
         cube_tags = set(self.store.cube_tags())
         plan = _Plan(cube=self.use_cube and not (dims & FACT_ONLY) and tag_keys <= cube_tags)
+        tags = _tag_alias(plan.cube)
         for dim, value in query.filters:
             if dim in DIMENSION_COLUMNS:
                 cols = DIMENSION_COLUMNS[dim]
-                plan.where.append("(" + " OR ".join(f"g.{c} = ?" for c in cols) + ")")
+                alias = _alias(dim)
+                plan.where.append("(" + " OR ".join(f"{alias}.{c} = ?" for c in cols) + ")")
                 plan.params += [value] * len(cols)
             else:
                 plan.where.append(
-                    "g.tagset_id IN (SELECT tagset_id FROM tags WHERE key = ? AND value = ?)"
+                    f"{tags}.tagset_id IN (SELECT tagset_id FROM tags WHERE key = ? AND value = ?)"
                 )
                 plan.params += [dim, value]
         if untagged:
             plan.where.append(
                 "("
                 + " OR ".join(
-                    "g.tagset_id NOT IN (SELECT tagset_id FROM tags WHERE key = ?)"
+                    f"{tags}.tagset_id NOT IN (SELECT tagset_id FROM tags WHERE key = ?)"
                     for _ in untagged
                 )
                 + ")"
@@ -205,17 +217,17 @@ class CostQueryEngine:
             plan.params += list(untagged)
         return plan
 
-    def _group_sql(self, dim: str | None) -> tuple[str, str, str, list[object]]:
+    def _group_sql(self, dim: str | None, cube: bool) -> tuple[str, str, str, list[object]]:
         """Return (key expression, label expression, join, join params) for a grouping."""
         if dim is None:
             return "NULL", "NULL", "", []
         if dim in DIMENSION_COLUMNS:
             label = "MAX(g.sub_account_name)" if dim == "account" else "NULL"
-            return f"g.{DIMENSION_COLUMNS[dim][0]}", label, "", []
+            return f"{_alias(dim)}.{DIMENSION_COLUMNS[dim][0]}", label, "", []
         return (
             "t.value",
             "NULL",
-            "LEFT JOIN tags t ON t.tagset_id = g.tagset_id AND t.key = ?",
+            f"LEFT JOIN tags t ON t.tagset_id = {_tag_alias(cube)}.tagset_id AND t.key = ?",
             [dim],
         )
 
@@ -226,7 +238,7 @@ class CostQueryEngine:
         hi, cur_lo = day_number(window.end), day_number(window.start)
         prev_lo, prev_hi = day_number(window.previous_start), day_number(window.previous_end)
         measure = MEASURE_COLUMNS[query.measure]
-        key_expr, label_expr, join, join_params = self._group_sql(query.group_by)
+        key_expr, label_expr, join, join_params = self._group_sql(query.group_by, plan.cube)
         conn = self.store.conn
         sums = _Sums()
         where = " AND ".join(plan.where) or "1"
@@ -251,10 +263,11 @@ class CostQueryEngine:
             return sums
         # The charges: daily vectors, concatenated and summed with numpy in one pass.
         label_col = "g.sub_account_name" if query.group_by == "account" else "NULL"
-        amounts = "g.billed" if measure == "billed" else f"COALESCE(g.{measure}, g.billed)"
+        amounts = "k.billed" if measure == "billed" else f"COALESCE(k.{measure}, k.billed)"
         rows = conn.execute(
-            f"SELECT g.currency, {key_expr}, {label_col}, g.first_day, {amounts} "
-            f"FROM charges g {join} WHERE g.last_day >= ? AND g.first_day <= ? AND {where}",
+            f"SELECT g.currency, {key_expr}, {label_col}, k.first_day, {amounts} "
+            f"FROM charges k JOIN cost_groups g ON g.id = k.group_id {join} "
+            f"WHERE k.last_day >= ? AND k.first_day <= ? AND {where}",
             [*join_params, lo, hi, *plan.params],
         ).fetchall()
         if not rows:

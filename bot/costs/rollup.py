@@ -55,6 +55,7 @@ class Rollup:
     _group_index: dict[tuple[str, ...], int] = field(default_factory=dict)
     _restricted: dict[str, str] = field(default_factory=dict)
     _parts: list[tuple[np.ndarray, ...]] = field(default_factory=list)
+    key_group: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def add(self, table: pa.Table) -> set[tuple[str, str, str]]:
         """Add one canonical batch; return the (provider, account, period) deliveries in it."""
@@ -152,6 +153,8 @@ class Rollup:
                     "these lines add up to more than ±$9 billion: too much to sum exactly in "
                     "one run; ingest fewer billing periods at a time"
                 )
+        self.key_group = np.zeros(len(self.keys), dtype=np.int64)
+        self.key_group[cols[0]] = cols[1]  # a key's group is a function of the key
         daily = _sum_ragged(cols[0], cols[2], cols[3:], len(self.keys))
         cube = _sum_dense(cols[1], cols[2], cols[3:], len(self.groups))
         return daily, cube

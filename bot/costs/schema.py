@@ -43,7 +43,6 @@ GROUP_COLUMNS = tuple(c for c in KEY_COLUMNS if c not in ("resource_id", "resour
 @migrations()
 def m001_initial(db: Database) -> None:
     """Create the first version of the store."""
-    key_cols = ",\n  ".join(f"{c} TEXT NOT NULL DEFAULT ''" for c in KEY_COLUMNS)
     group_cols = ",\n  ".join(f"{c} TEXT NOT NULL DEFAULT ''" for c in GROUP_COLUMNS)
     db.executescript(
         f"""
@@ -84,7 +83,10 @@ CREATE TABLE charges (
   id INTEGER PRIMARY KEY,
   source_id INTEGER NOT NULL REFERENCES sources(id),
   billing_period TEXT NOT NULL,
-  {key_cols},
+  group_id INTEGER NOT NULL REFERENCES cost_groups(id),
+  resource_id TEXT NOT NULL DEFAULT '',
+  resource_type TEXT NOT NULL DEFAULT '',
+  sku TEXT NOT NULL DEFAULT '',
   tagset_id INTEGER NOT NULL REFERENCES tagsets(id),
   first_day INTEGER NOT NULL,
   last_day INTEGER NOT NULL,

@@ -132,6 +132,7 @@ class CostStore:
         daily: DailyAmounts,
         groups: Sequence[tuple[str, ...]],
         cube: DailyAmounts,
+        key_group: np.ndarray,
         cube_tags: Sequence[str],
         file_info: dict[tuple[str, str, str], tuple[str, tuple[str, ...], int, int]],
     ) -> list[DeliveryStats]:
@@ -145,7 +146,7 @@ class CostStore:
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            stats = self._replace(keys, daily, groups, cube, cube_tags, file_info)
+            stats = self._replace(keys, daily, groups, cube, key_group, cube_tags, file_info)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -158,6 +159,7 @@ class CostStore:
         daily: DailyAmounts,
         groups: Sequence[tuple[str, ...]],
         cube: DailyAmounts,
+        key_group: np.ndarray,
         cube_tags: Sequence[str],
         file_info: dict[tuple[str, str, str], tuple[str, tuple[str, ...], int, int]],
     ) -> list[DeliveryStats]:
@@ -185,22 +187,6 @@ class CostStore:
             self._delete_period(sid, period)
 
         tagset_ids = self._tagset_ids({k[-1] for k in keys} | {g[-1] for g in groups})
-        vectors = DailyVectors.from_daily(daily)
-        _insert_rows(
-            conn,
-            f"INSERT INTO charges (source_id, billing_period, {', '.join(KEY_COLUMNS)}, "
-            "tagset_id, first_day, last_day, days, lines, billed_total, effective_total, "
-            "list_total, billed, effective, list) VALUES ",
-            [
-                (
-                    source_ids[(keys[k][pi], keys[k][ai])],
-                    *keys[k][:-1],
-                    tagset_ids[keys[k][-1]],
-                    *vectors.row(pos),
-                )
-                for pos, k in enumerate(vectors.keys.tolist())
-            ],
-        )
         group_base = self._next_id("cost_groups")
         gpi = 1 + GROUP_COLUMNS.index("provider")
         gai = 1 + GROUP_COLUMNS.index("billing_account")
@@ -213,6 +199,29 @@ class CostStore:
             ),
         )
         _insert_amounts(conn, "daily_group_costs", "group_id", group_base, cube)
+        # A charge row holds only what its group does not: the resource, its type and SKU.
+        vectors = DailyVectors.from_daily(daily)
+        ri, ti, si = (1 + KEY_COLUMNS.index(c) for c in ("resource_id", "resource_type", "sku"))
+        group_of = (key_group + group_base).tolist()
+        _insert_rows(
+            conn,
+            "INSERT INTO charges (source_id, billing_period, group_id, resource_id, "
+            "resource_type, sku, tagset_id, first_day, last_day, days, lines, billed_total, "
+            "effective_total, list_total, billed, effective, list) VALUES ",
+            [
+                (
+                    source_ids[(keys[k][pi], keys[k][ai])],
+                    keys[k][0],
+                    group_of[k],
+                    keys[k][ri],
+                    keys[k][ti],
+                    keys[k][si],
+                    tagset_ids[keys[k][-1]],
+                    *vectors.row(pos),
+                )
+                for pos, k in enumerate(vectors.keys.tolist())
+            ],
+        )
         self._set_meta("cube_tags", json.dumps(sorted(cube_tags)))
         self._set_meta("last_ingest_at", datetime.now(UTC).isoformat(timespec="seconds"))
         self._set_meta("ingest_id", uuid.uuid4().hex)  # changes with every ingest: caches key on it
@@ -394,9 +403,9 @@ class DailyVectors:
             columns.append(np.add.reduceat(amounts, starts).tolist() if n else [])
             flat = np.zeros(int(offsets[-1]), dtype="<i8")
             flat[position] = amounts
-            buf = flat.tobytes()
+            raw = memoryview(flat.view(np.uint8))  # slice without a whole-array copy
             bounds = (offsets * 8).tolist()
-            vectors: list[object] = [buf[a:b] for a, b in itertools.pairwise(bounds)]
+            vectors: list[object] = [bytes(raw[a:b]) for a, b in itertools.pairwise(bounds)]
             if billed_flat is None:
                 billed_flat = flat
             else:

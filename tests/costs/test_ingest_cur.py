@@ -211,7 +211,8 @@ def test_line_item_types_become_focus_charge_and_pricing_categories(
     run(store, str(path))
     got = dict(
         store.conn.execute(
-            "SELECT sku, charge_category || '/' || pricing_category FROM charges"
+            "SELECT k.sku, g.charge_category || '/' || g.pricing_category FROM charges k "
+            "JOIN cost_groups g ON g.id = k.group_id"
         ).fetchall()
     )
     assert got["USE1-BoxUsage:p4d.24xlarge"] == "Usage/Standard"

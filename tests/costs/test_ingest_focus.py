@@ -200,7 +200,8 @@ def test_real_export_quirks_are_normalised_and_reported(tmp_path: Path, store: C
     notes = " ".join(result.files[0].notes)
     assert "'usage' read as 'Usage'" in notes
     row = store.conn.execute(
-        "SELECT charge_category, pricing_category, resource_id FROM charges"
+        "SELECT g.charge_category, g.pricing_category, k.resource_id FROM charges k "
+        "JOIN cost_groups g ON g.id = k.group_id"
     ).fetchone()
     assert row == ("Usage", "", "")
     assert store.conn.execute("SELECT key, value FROM tags").fetchall() == [("team", "ai-research")]
