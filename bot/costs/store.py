@@ -403,7 +403,7 @@ class DailyVectors:
             columns.append(np.add.reduceat(amounts, starts).tolist() if n else [])
             flat = np.zeros(int(offsets[-1]), dtype="<i8")
             flat[position] = amounts
-            raw = memoryview(flat.view(np.uint8))  # slice without a whole-array copy
+            raw = memoryview(flat.data).cast("B")  # slice without a whole-array copy
             bounds = (offsets * 8).tolist()
             vectors: list[object] = [bytes(raw[a:b]) for a, b in itertools.pairwise(bounds)]
             if billed_flat is None:
