@@ -85,8 +85,8 @@ class Rollup:
         seen = {(self.keys[k][pi], self.keys[k][ai], self.keys[k][0]) for k in key_local}
         self._parts.append(
             (
-                key_rows,
-                group_rows,
+                key_rows.astype(np.int32),  # ids fit in 32 bits; halves what a year holds
+                group_rows.astype(np.int32),
                 _np(table, "day", np.int32),
                 _np(table, "billed", np.int64),
                 _np(table, "effective", np.int64),
@@ -272,7 +272,7 @@ def _sum_dense(
     span = hi - lo + 1
     if n_index * span > 50_000_000:
         return _sum_by_index_day(index, day, amounts, np.ones(len(index), np.int64))
-    cell = index * span + (day - lo)
+    cell = index.astype(np.int64) * span + (day.astype(np.int64) - lo)
     lines = np.bincount(cell, minlength=n_index * span).astype(np.int64)
     sums = []
     for a in amounts:
