@@ -87,11 +87,11 @@ def render(data: dict[str, object]) -> str:
 NOTES = [
     "Ingest is one Python process on one core: Parquet decoding and the vectorised "
     "conversions (about 5 s), the roll-up to one run of days per charge (about 3 s) and "
-    "SQLite writing 240 000 charge rows plus the cube in one transaction (about 4 s). A "
-    "reader thread overlapping the roll-up was tried and made it slower (GIL contention), "
-    "so the 1 M rows/s target is not met on this 2-core machine; the levers left are "
-    "normalising the dimension text out of `charges` into `cost_groups` (fewer bytes "
-    "bound per row) and reading files in a process pool.",
+    "SQLite writing 240 000 charge rows plus the cube in one transaction (about 3-4 s). "
+    "Runs on this shared machine vary from 11.4 s to 14.6 s. A reader thread overlapping "
+    "the roll-up was tried and made it slower (GIL contention); moving the dimension text "
+    "out of `charges` into `cost_groups` shrank the store by a fifth but saved little time. "
+    "The 1 M rows/s target is not met; the lever left is reading files in a process pool.",
     "DuckDB's figure is the same daily GROUP BY (every dimension, the tag map, the amortized "
     "formula) over the same files into an in-memory table; it writes no SQLite file.",
     "Query times are the whole answer as the bot computes it (current and previous period, "
