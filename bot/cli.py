@@ -185,6 +185,7 @@ def sample_command(outdir: Path, days: int, end_day: str | None, granularity: st
     paths = _write_sample(outdir, end, days, granularity)
     for p in paths:
         click.echo(str(p))
+    click.echo(f"both hold the same bill: ingest one of them (e.g. `costbot ingest {paths[1]}`)")
 
 
 def _write_sample(outdir: Path, end: date, days: int, granularity: str) -> list[Path]:
@@ -192,8 +193,9 @@ def _write_sample(outdir: Path, end: date, days: int, granularity: str) -> list[
     from bot.costs.sample import generate_org
 
     table = generate_org(end, days, granularity=granularity)
-    outdir.mkdir(parents=True, exist_ok=True)
-    focus = outdir / "focus-1.2.csv.gz"
+    # One folder per layout: the two are the same bill, and a run must not hold both.
+    (outdir / "focus").mkdir(parents=True, exist_ok=True)
+    focus = outdir / "focus" / "focus-1.2.csv.gz"
     cur2 = outdir / "cur2"
     write_focus(table, focus, version="1.2", fmt="csv.gz")
     write_cur2(table, cur2)

@@ -110,3 +110,19 @@ def test_costbot_help_runs_as_an_installed_console_script() -> None:
         [sys.executable, "-m", "bot.cli", "--help"], capture_output=True, text=True, check=True
     )
     assert "ingest" in out.stdout and "cost" in out.stdout
+
+
+def test_sample_writes_one_folder_per_layout_that_ingest_takes(tmp_path: Path) -> None:
+    out = tmp_path / "sample"
+    result = CliRunner().invoke(main, ["sample", str(out), "--days", "30", "--end", "2024-10-20"])
+    assert result.exit_code == 0, result.output
+    db = str(tmp_path / "s.db")
+    totals = []
+    for layout in ("focus", "cur2"):
+        r = CliRunner().invoke(main, ["ingest", "--db", db, "-q", str(out / layout)])
+        assert r.exit_code == 0, r.output
+        answer = CliRunner().invoke(main, ["cost", "--db", db, "--json", "2024-10"])
+        totals.append(json.loads(answer.output)["total"])
+    assert totals[0] == totals[1]  # the same bill, replaced, not added
+    both = CliRunner().invoke(main, ["ingest", "--db", db, "-q", str(out)])
+    assert both.exit_code == 1 and "double count" in both.output
