@@ -24,6 +24,7 @@ from bot.costs.grammar import HelpRequest, QueryParseError, examples_for
 from bot.costs.ingest import FORMATS, IngestResult, ingest
 from bot.costs.model import CostAnswer
 from bot.errors import CostbotError
+from bot.money import format_money
 from bot.services import build_services
 from bot.settings import Settings
 from bot.text_report import answer_text, ingest_text
@@ -156,8 +157,6 @@ def status_command(db: str | None) -> None:
     """Show what the store holds: deliveries per billing period and data freshness."""
     settings = _run(lambda: _settings(db))
     services = _run(lambda: build_services(settings, create_store=False))
-    from bot.money import format_money
-
     rows = services.store.deliveries()
     if not rows:
         click.echo("the store is empty; run `costbot ingest PATH`")

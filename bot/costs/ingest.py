@@ -160,7 +160,6 @@ def ingest(
     cube_tags = store.cube_tags() or tuple(allocation_tags)
     rollup = Rollup(cube_tags)
     delivery_files: dict[tuple[str, str, str], tuple[set[str], set[str], list[ReadReport]]] = {}
-    rows = 0
     for name in discover(inputs, remote):
         opener: AbstractContextManager[Path] = (
             remote.download(name)
@@ -179,9 +178,8 @@ def ingest(
                     if name not in files:
                         files.add(name)
                         reports.append(report)
-                rows = result.rows_read
                 if progress:
-                    progress(rows, time.perf_counter() - started)
+                    progress(result.rows_read, time.perf_counter() - started)
     for (provider, account, period), (formats, files, _) in delivery_files.items():
         families = {f.split()[0] for f in formats}  # "FOCUS 1.2" and "FOCUS 1.1" are one
         if len(families) > 1:

@@ -20,7 +20,7 @@ import numpy as np
 from bot.costs.grammar import Vocabulary
 from bot.costs.model import CostAnswer, CostQuery, GroupCost
 from bot.costs.periods import Window, resolve
-from bot.costs.store import CostStore, day_date, day_number
+from bot.costs.store import CostStore, day_number
 from bot.errors import CostbotError
 
 # dimension -> columns it matches (the first is the one grouped by)
@@ -351,6 +351,3 @@ class CostQueryEngine:
                 ),
             ]
         return tuple(items), count
-
-
-__all__ = ["CostQueryEngine", "QueryError", "day_date"]

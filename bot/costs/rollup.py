@@ -267,11 +267,11 @@ def _sum_ragged(
 def _sum_dense(
     index: np.ndarray, day: np.ndarray, amounts: list[np.ndarray], n_index: int
 ) -> DailyAmounts:
-    """Sum by (index, day) into a dense grid when it is small (the cube), else by sorting."""
+    """Sum by (index, day) into a dense grid when it is small (the cube), else in runs."""
     lo, hi = int(day.min()), int(day.max())
     span = hi - lo + 1
     if n_index * span > 50_000_000:
-        return _sum_by_index_day(index, day, amounts, np.ones(len(index), np.int64))
+        return _sum_ragged(index, day, amounts, n_index)
     cell = index.astype(np.int64) * span + (day.astype(np.int64) - lo)
     lines = np.bincount(cell, minlength=n_index * span).astype(np.int64)
     sums = []
@@ -287,29 +287,4 @@ def _sum_dense(
         effective=sums[1][used],
         list=sums[2][used],
         lines=lines[used],
-    )
-
-
-def _sum_by_index_day(
-    index: np.ndarray, day: np.ndarray, amounts: list[np.ndarray], lines: np.ndarray
-) -> DailyAmounts:
-    """Sort by (index, day) and sum duplicates exactly (int64 ``add.reduceat``)."""
-    combined = index.astype(np.int64) << 24 | (day.astype(np.int64) & 0xFFFFFF)
-    if len(combined) > 1 and not bool(np.all(combined[1:] > combined[:-1])):
-        order = np.argsort(combined, kind="stable")
-        combined = combined[order]
-        amounts = [a[order] for a in amounts]
-        lines = lines[order]
-    if len(combined) > 1 and not bool(np.all(combined[1:] != combined[:-1])):
-        starts = np.flatnonzero(np.r_[True, combined[1:] != combined[:-1]])
-        combined = combined[starts]
-        amounts = [np.add.reduceat(a, starts) for a in amounts]
-        lines = np.add.reduceat(lines, starts)
-    return DailyAmounts(
-        index=combined >> 24,
-        day=(combined & 0xFFFFFF).astype(np.int32),
-        billed=amounts[0],
-        effective=amounts[1],
-        list=amounts[2],
-        lines=lines,
     )

@@ -200,7 +200,7 @@ class CostStore:
         )
         _insert_amounts(conn, "daily_group_costs", "group_id", group_base, cube)
         # A charge row holds only what its group does not: the resource, its type and SKU.
-        vectors = DailyVectors.from_daily(daily)
+        vectors = DailyVectors(daily)
         ri, ti, si = (1 + KEY_COLUMNS.index(c) for c in ("resource_id", "resource_type", "sku"))
         group_of = (key_group + group_base).tolist()
         _insert_rows(
@@ -217,7 +217,7 @@ class CostStore:
                     keys[k][ti],
                     keys[k][si],
                     tagset_ids[keys[k][-1]],
-                    *vectors.row(pos),
+                    *vectors.rows[pos],
                 )
                 for pos, k in enumerate(vectors.keys.tolist())
             ],
@@ -417,15 +417,6 @@ class DailyVectors:
                 vectors = [None if eq else v for eq, v in zip(same.tolist(), vectors, strict=True)]
             blobs.append(vectors)
         self.rows = list(zip(*columns, *blobs, strict=True))
-
-    @classmethod
-    def from_daily(cls, daily: DailyAmounts) -> DailyVectors:
-        """Build vectors from sorted per-(key, day) amounts."""
-        return cls(daily)
-
-    def row(self, i: int) -> tuple[object, ...]:
-        """Return the stored columns of the i-th key with data."""
-        return self.rows[i]
 
 
 def _insert_rows(conn: sqlite3.Connection, head: str, rows: Sequence[tuple[object, ...]]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,6 +11,7 @@ import pytest
 from builders import focus_row, write_csv
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests_support import focus_bill
 
 from bot.costs.grammar import parse
 from bot.costs.ingest import ingest
@@ -20,7 +21,6 @@ from bot.costs.store import CostStore
 from bot.money import to_nanos
 
 NOW = datetime(2024, 10, 15, 9, 30, tzinfo=UTC)
-TEAMS = {"ai-research": "100.00", "ml-platform": "10.50", "data-eng": "1.25"}
 
 
 def tags(team: str | None, project: str | None = None) -> str:
@@ -35,32 +35,8 @@ def tags(team: str | None, project: str | None = None) -> str:
 @pytest.fixture
 def bill(tmp_path: Path, store: CostStore) -> CostStore:
     """Sept 1 – Oct 14, 2024: three teams with a flat daily cost, plus $2/day untagged S3."""
-    rows = []
-    day = date(2024, 9, 1)
-    while day <= date(2024, 10, 14):
-        for team, cost in TEAMS.items():
-            rows.append(
-                focus_row(
-                    day.isoformat(), cost, tags=tags(team, "llm-training"), resource=f"i-{team}"
-                )
-            )
-        rows.append(
-            focus_row(
-                day.isoformat(),
-                "2.00",
-                effective="1.00",
-                tags="{}",
-                service="Amazon Simple Storage Service",
-                resource="bucket",
-            )
-        )
-        day += timedelta(days=1)
-    ingest(
-        store,
-        [str(write_csv(tmp_path / "bill.csv", rows))],
-        allocation_tags=("team", "project"),
-        aliases={},
-    )
+    path = focus_bill(tmp_path / "bill.csv", project="llm-training")
+    ingest(store, [str(path)], allocation_tags=("team", "project"), aliases={})
     return store
 
 
