@@ -11,14 +11,15 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import click
 
+from bot.commands.common import fail as _fail
+from bot.commands.common import run_or_exit as _run
+from bot.commands.common import settings_for as _settings
 from bot.costs.ask import ask
 from bot.costs.grammar import HelpRequest, QueryParseError, examples_for
 from bot.costs.ingest import FORMATS, IngestResult, ingest
@@ -40,24 +41,6 @@ usage: costbot cost [FILTER ...] [by DIM] [PERIOD] [untagged [KEY ...]] [top N] 
   untagged [KEY ...]  spend missing the tag(s) (default: the allocation tags)
   measure  effective (amortized, default) | billed (unblended) | list
 """
-
-
-def _settings(db: str | None) -> Settings:
-    return Settings.from_env(None, db_path=Path(db)) if db else Settings.from_env()
-
-
-def _fail(message: str, code: int = 1) -> None:
-    click.echo(f"costbot: {message}", err=True)
-    sys.exit(code)
-
-
-def _run(fn: Callable[[], Any]) -> Any:
-    try:
-        return fn()
-    except QueryParseError as exc:
-        _fail(str(exc), 2)
-    except CostbotError as exc:
-        _fail(str(exc), 1)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -252,6 +235,10 @@ def serve_command(port: int | None, db: str | None) -> None:
     if port:
         settings = Settings(**{**settings.__dict__, "port": port})
     _run(lambda: serve(settings))
+
+
+# Commands of each area live in bot/commands/<area>.py; register them here, one line each.
+# main.add_command(<area>.<command>)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -72,7 +72,9 @@ class CostStore:
         try:
             self.db = Database(self.conn)
             self.db.execute("PRAGMA journal_mode=WAL")
-            migrations.apply(self.db)
+            from bot.state.migrations import apply_migrations
+
+            apply_migrations(self.db)
         except sqlite3.DatabaseError as exc:
             self.close()
             raise StoreError(f"{self.path} is not a costbot store ({exc})") from exc
