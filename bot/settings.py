@@ -34,6 +34,12 @@ class Settings:
     port: int = 3000
     aws_endpoint_url: str | None = None
     aws_region: str = "us-east-1"
+    # Speaking first (issue 12): schedules, anomaly alerts, budgets.
+    alert_channel: str | None = None
+    grace_hours: float = 2.0
+    scan_at: str = "06:00"
+    anomaly_min_impact: float = 100.0
+    anomaly_min_percent: float = 20.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -73,5 +79,34 @@ class Settings:
                 kw[name] = env[var]
         if env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION"):
             kw["aws_region"] = env.get("AWS_REGION") or env["AWS_DEFAULT_REGION"]
+        kw.update(_speaking_first_settings(env))
         kw.update(overrides)
         return replace(s, **kw)  # type: ignore[arg-type]
+
+
+def _speaking_first_settings(env: Mapping[str, str]) -> dict[str, object]:
+    """Parse the scheduling, alert and budget variables (``COSTBOT_ALERT_CHANNEL`` …)."""
+    import re
+
+    kw: dict[str, object] = {}
+    if env.get("COSTBOT_ALERT_CHANNEL"):
+        kw["alert_channel"] = env["COSTBOT_ALERT_CHANNEL"].strip()
+    for name, var in (
+        ("grace_hours", "COSTBOT_GRACE_HOURS"),
+        ("anomaly_min_impact", "COSTBOT_ANOMALY_MIN_IMPACT"),
+        ("anomaly_min_percent", "COSTBOT_ANOMALY_MIN_PERCENT"),
+    ):
+        if env.get(var):
+            try:
+                value = float(env[var])
+            except ValueError as exc:
+                raise SettingsError(f"{var} must be a number, got {env[var]!r}") from exc
+            if value < 0:
+                raise SettingsError(f"{var} must not be negative, got {env[var]!r}")
+            kw[name] = value
+    if env.get("COSTBOT_SCAN_AT"):
+        at = env["COSTBOT_SCAN_AT"].strip()
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
+            raise SettingsError(f"COSTBOT_SCAN_AT must be HH:MM (UTC), got {at!r}")
+        kw["scan_at"] = at
+    return kw

@@ -108,7 +108,7 @@ def serve(settings: Settings) -> None:
     app = build_app(services, client=services_client)
     metrics = Metrics(services.store.data_through)
     metrics.last_sync = parse_iso(services.store.meta("last_ingest_at"))
-    scheduler = build_scheduler(services, metrics)
+    scheduler = build_scheduler(services, metrics, client=services_client)
     scheduler.start()
     try:
         if mode == "socket":

@@ -1,17 +1,65 @@
-"""The schedule: which job runs when (APScheduler, UTC)."""
+"""The schedule: which job runs when (APScheduler, UTC).
+
+APScheduler only ticks; :class:`~scheduler.runner.JobRunner` decides which
+slots are due and claims each in the run ledger, so schedules survive restarts
+and no slot runs twice, even with two ``costbot serve`` on one store.
+"""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.metrics import Metrics
 from bot.services import Services
 from scheduler.jobs import refresh_freshness
+from scheduler.runner import JobRunner, JobSpec
+
+TICK_SECONDS = 60
+SHUTDOWN_WAIT = 3.0
+"""Seconds an in-flight run gets to reach a step boundary at shutdown (serve exits within 5 s)."""
 
 
-def build_scheduler(services: Services, metrics: Metrics) -> BackgroundScheduler:
-    """Build (not start) the scheduler with costbot's jobs."""
-    scheduler = BackgroundScheduler(timezone="UTC")
+class CostbotScheduler(BackgroundScheduler):
+    """A background scheduler whose shutdown stops the job runner and marks in-flight runs."""
+
+    runner: JobRunner | None = None
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop the runner (in-flight runs marked ``interrupted``), then the scheduler."""
+        if self.runner is not None:
+            self.runner.stop(SHUTDOWN_WAIT)
+        super().shutdown(wait=False)
+
+
+def job_specs(services: Services) -> list[JobSpec]:
+    """Return every ledgered job (digests, anomaly scan, budget checks …)."""
+    from scheduler.insight_jobs import insight_jobs
+
+    return insight_jobs(services)
+
+
+def build_runner(services: Services, client: Any = None) -> JobRunner:
+    """Build the job runner over the store's run ledger."""
+    return JobRunner(
+        services,
+        lambda: job_specs(services),
+        client=client,
+        grace=timedelta(hours=services.settings.grace_hours),
+    )
+
+
+def build_scheduler(
+    services: Services, metrics: Metrics, client: Any = None
+) -> BackgroundScheduler:
+    """Build (not start) the scheduler with costbot's jobs.
+
+    With a Slack ``client``, a tick every minute (and one at start, which catches up
+    runs missed while the bot was down, within the grace window) runs due jobs.
+    """
+    scheduler = CostbotScheduler(timezone="UTC")
     scheduler.add_job(
         refresh_freshness,
         "interval",
@@ -21,4 +69,16 @@ def build_scheduler(services: Services, metrics: Metrics) -> BackgroundScheduler
         coalesce=True,
         max_instances=1,
     )
+    if client is not None:
+        runner = build_runner(services, client)
+        scheduler.runner = runner
+        scheduler.add_job(
+            runner.tick,
+            "interval",
+            seconds=TICK_SECONDS,
+            id="run_due_jobs",
+            coalesce=True,
+            max_instances=1,
+            next_run_time=datetime.now(UTC),
+        )
     return scheduler

@@ -23,6 +23,28 @@ REPERIOD = "cost_reperiod"
 
 ALL = (SHARE_ANSWER, REGROUP, REPERIOD)
 
+# Anomaly alerts (bot/blocks/alerts.py): the value is the anomaly id, never state.
+ANOMALY_ACK = "anomaly_ack"
+"""Acknowledge an anomaly alert; value: the anomaly id."""
+ANOMALY_SNOOZE_1D = "anomaly_snooze_1d"
+"""Silence an anomaly's follow-ups for a day; value: the anomaly id."""
+ANOMALY_SNOOZE_7D = "anomaly_snooze_7d"
+"""Silence an anomaly's follow-ups for a week; value: the anomaly id."""
+ANOMALY_BREAKDOWN = "anomaly_breakdown"
+"""Show the anomaly's root cause by service, resource and usage type; value: the anomaly id."""
+ANOMALY_EXPECTED = "anomaly_expected"
+"""Feedback: a planned change, learn the new level now; value: the anomaly id."""
+ANOMALY_NOT_A_PROBLEM = "anomaly_not_a_problem"
+"""Feedback: not a problem, raise the bar for this series; value: the anomaly id."""
+ANOMALY_ACTIONS = (
+    ANOMALY_ACK,
+    ANOMALY_SNOOZE_1D,
+    ANOMALY_SNOOZE_7D,
+    ANOMALY_BREAKDOWN,
+    ANOMALY_EXPECTED,
+    ANOMALY_NOT_A_PROBLEM,
+)
+
 
 def fits_value(text: str) -> bool:
     """Tell whether ``text`` can be a button value: non-empty and within Slack's limit."""
