@@ -15,6 +15,7 @@ from handlers.cost_buttons import regroup_action, share_answer_action
 from handlers.cost_command import ack_cost_command, answer_cost_command
 from handlers.errors import error_handler
 from handlers.retries import RetryDeduplicator
+from handlers.speak_first import ack_anomaly_action, anomaly_action
 
 
 def register(app: App, services: Services) -> None:
@@ -26,6 +27,8 @@ def register(app: App, services: Services) -> None:
     app.action(ids.REGROUP)(ack=_ack, lazy=[regroup_action])
     app.action(ids.REPERIOD)(ack=_ack, lazy=[regroup_action])
     app.event("app_home_opened")(app_home_opened)
+    for action_id in ids.ANOMALY_ACTIONS:  # anomaly alert buttons (issue 12)
+        app.action(action_id)(ack=ack_anomaly_action, lazy=[anomaly_action])
     app.error(error_handler)
 
 

@@ -25,7 +25,8 @@ def app_home_opened(event: dict[str, Any], client: Any, context: dict[str, Any])
     mtd = _answer(services, "mtd") if has_data else None
     by_team = _answer(services, "by team mtd") if has_data and "team" in vocab.tag_values else None
     client.views_publish(
-        user_id=event["user"], view=home_view(mtd, by_team, examples=examples_for(vocab))
+        user_id=event["user"],
+        view=home_view(mtd, by_team, examples=examples_for(vocab), budgets=_budgets(services)),
     )
 
 
@@ -36,3 +37,14 @@ def _answer(services: Services, text: str) -> CostAnswer | None:
         log.warning("home tab: %s", exc)
         return None
     return None if isinstance(answer, HelpRequest) else answer
+
+
+def _budgets(services: Services) -> list[object]:
+    """Return the budgets with their status for the Home tab (issue 12)."""
+    from bot.insights.views import budget_statuses
+
+    try:
+        return list(budget_statuses(services.engine, measure=services.settings.measure))
+    except CostbotError as exc:
+        log.warning("home tab budgets: %s", exc)
+        return []

@@ -10,6 +10,7 @@ from bot.costs.ask import ask
 from bot.costs.grammar import HelpRequest, QueryParseError, examples_for
 from bot.services import Services
 from handlers.errors import answers_on_failure
+from handlers.speak_first import route_subcommand
 
 
 def slack_unescape(text: str) -> str:
@@ -23,10 +24,15 @@ def ack_cost_command(ack: Any) -> None:
 
 
 @answers_on_failure("answering /cost")
-def answer_cost_command(body: dict[str, Any], respond: Any, context: dict[str, Any]) -> None:
+def answer_cost_command(
+    body: dict[str, Any], respond: Any, context: dict[str, Any], client: Any = None
+) -> None:
     """Parse the text, ask the store, and reply with Block Kit."""
     services: Services = context["services"]
     text = slack_unescape(body.get("text") or "").strip()
+    # `/cost subscribe|subscriptions|unsubscribe|budget|budgets …` (issue 12) come first.
+    if route_subcommand(services, text, body, respond, client):
+        return
     answer_or_help(services, text, respond, user_id=body.get("user_id"))
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from bot.blocks.alerts import (
@@ -26,20 +26,13 @@ from bot.blocks.alerts import (
     followup_text,
 )
 from bot.blocks.chart import chart_png
-from bot.insights.anomalies import (
-    Anomaly,
-    DetectorSettings,
-    FeedbackRule,
-    detect,
-    group_related,
-    root_cause,
-)
-from bot.insights.budgets import FORECAST, BudgetStatus, budget_status
-from bot.insights.digest import Digest, build_digest
-from bot.insights.series import load_series
+from bot.insights.anomalies import group_related, root_cause
+from bot.insights.budgets import FORECAST
+from bot.insights.digest import Digest
+from bot.insights.views import InsightSettings, budget_status_of, digest_of, scan_store
 from bot.metrics import parse_iso
 from bot.services import Services
-from bot.state.scheduling import AnomalyAlerts, Budget, Budgets, Subscription, Subscriptions
+from bot.state.scheduling import AnomalyAlerts, Budgets, Subscription, Subscriptions
 from scheduler.runner import JobContext, JobSpec, daily_slots, plus_events
 
 log = logging.getLogger("costbot.jobs")
@@ -51,61 +44,14 @@ ALERT_RECENT_DAYS = 3
 # -- shared pieces ---------------------------------------------------------------------------
 
 
-def detector_settings(services: Services) -> DetectorSettings:
-    """Return the detector thresholds from the settings."""
+def insight_settings(services: Services) -> InsightSettings:
+    """Return what the insights need from the settings."""
     s = services.settings
-    return DetectorSettings(min_impact=s.anomaly_min_impact, min_percent=s.anomaly_min_percent)
-
-
-def feedback_rules(services: Services) -> list[FeedbackRule]:
-    """Return the stored feedback as the detector's rules."""
-    return [
-        FeedbackRule(f.dimension, f.value, date.fromisoformat(f.start_day), f.verdict, f.impact)
-        for f in AnomalyAlerts(services.store).feedback()
-    ]
-
-
-def scan(services: Services, *, start: date | None = None) -> list[Anomaly]:
-    """Run the detector over the store (the total, allocation tags, services, accounts)."""
-    cube = set(services.store.cube_tags())
-    series = load_series(
-        services.store,
-        tag_keys=[k for k in services.settings.allocation_tags if k in cube],
-        measure=services.settings.measure,
-        start=start,
-    )
-    if series is None:
-        return []
-    return detect(series, detector_settings(services), feedback=feedback_rules(services))
-
-
-def budget_for(services: Services, budget: Budget, through: date) -> BudgetStatus:
-    """Compute one budget's status as of ``through``."""
-    return budget_status(
-        services.engine,
-        budget_id=budget.id,
-        filters=budget.filters,
-        amount=budget.amount,
-        thresholds=budget.thresholds,
-        through=through,
-        measure=services.settings.measure,
-    )
-
-
-def digest_for(services: Services, filters: tuple[tuple[str, str], ...]) -> Digest | None:
-    """Build the digest of a slice, with the budget of the same slice if there is one."""
-    budgets = [b for b in Budgets(services.store).all() if sorted(b.filters) == sorted(filters)]
-
-    def budget(through: date) -> BudgetStatus | None:
-        return budget_for(services, budgets[0], through) if budgets else None
-
-    return build_digest(
-        services.engine,
-        filters,
-        measure=services.settings.measure,
-        budget=budget,
-        detector=detector_settings(services),
-        feedback=feedback_rules(services),
+    return InsightSettings(
+        measure=s.measure,
+        allocation_tags=s.allocation_tags,
+        min_impact=s.anomaly_min_impact,
+        min_percent=s.anomaly_min_percent,
     )
 
 
@@ -139,7 +85,7 @@ def upload_chart(client: Any, channel: str, digest: Digest, png: bytes) -> str:
 
 def post_digest(ctx: JobContext, subscription: Subscription) -> dict[str, Any]:
     """Post one subscription's digest, then its chart (each step once)."""
-    digest = digest_for(ctx.services, subscription.filters)
+    digest = digest_of(ctx.services.engine, subscription.filters, insight_settings(ctx.services))
     if digest is None:
         return {"note": "no billing data yet"}
     if not ctx.progress.get("message_ts"):
@@ -161,7 +107,7 @@ def post_digest(ctx: JobContext, subscription: Subscription) -> dict[str, Any]:
 def scan_anomalies(ctx: JobContext) -> dict[str, Any]:
     """Scan for anomalies; alert new ones once, follow up in their threads, close them."""
     services = ctx.services
-    found = scan(services)
+    found = scan_store(services.engine, insight_settings(services))
     channel = services.settings.alert_channel
     if not found:
         return {"anomalies": 0}
@@ -254,7 +200,9 @@ def check_budgets(ctx: JobContext) -> dict[str, Any]:
         if not channel:
             log.warning("budget %d has no channel and COSTBOT_ALERT_CHANNEL is not set", budget.id)
             continue
-        status = budget_for(services, budget, through)
+        status = budget_status_of(
+            services.engine, budget, through, measure=services.settings.measure
+        )
         now = services.clock()
         claimed = [
             t

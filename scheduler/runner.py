@@ -131,10 +131,15 @@ def due_slots(
 
     ``known`` maps the job's slots in the ledger to their status; ``running`` and
     ``interrupted`` ones stay candidates (the claim decides whether they may run).
+    Slots are looked for from ``not_before`` (or else from the job's first slot in
+    the ledger, or the start of the grace window) but at most 8 days back.
     """
     start = now - LOOKBACK
     if spec.not_before is not None:
         start = max(start, spec.not_before)
+    else:  # a job's history starts at its first recorded slot: nothing before was "missed"
+        first = min(known) - timedelta(seconds=1) if known else now - grace - timedelta(seconds=1)
+        start = max(start, first)
     due, missed = [], []
     for slot in spec.slots(start, now):
         status = known.get(slot)

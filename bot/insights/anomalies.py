@@ -313,10 +313,10 @@ def _episodes(
         if ep.status == "ongoing" and last_col - ep.last > MERGE_GAP:
             ep.status = "ended"
         start = series.day(ep.start)
-        exp = round(float(expected[ep.start]))
+        exp = _cents(float(expected[ep.start]))
         actual = int(x[ep.start])
         impact = actual - exp
-        total = int(sum(int(x[d]) - round(float(expected[d])) for d in ep.days))
+        total = int(sum(int(x[d]) - _cents(float(expected[d])) for d in ep.days))
         out.append(
             Anomaly(
                 id=anomaly_id(dimension, value, start),
@@ -334,6 +334,12 @@ def _episodes(
             )
         )
     return out
+
+
+def _cents(nanos: float) -> int:
+    """Round an expected amount (an estimate) to whole cents, in nano-units."""
+    cent = NANOS_PER_UNIT // 100
+    return round(nanos / cent) * cent
 
 
 def _hold(weak: np.ndarray, t: int) -> int:

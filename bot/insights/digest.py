@@ -19,7 +19,13 @@ from typing import Any
 
 from bot.costs.model import CostQuery, GroupCost, PeriodSpec
 from bot.costs.query import CostQueryEngine
-from bot.insights.anomalies import Anomaly, DetectorSettings, FeedbackRule, detect
+from bot.insights.anomalies import (
+    Anomaly,
+    DetectorSettings,
+    FeedbackRule,
+    detect,
+    group_related,
+)
 from bot.insights.budgets import BudgetStatus
 from bot.insights.forecast import Forecast, forecast_month
 from bot.insights.series import load_series
@@ -172,12 +178,13 @@ def build_digest(
     groups = [g for g in week.groups if not g.is_other]
     movers = sorted(groups, key=lambda g: (-abs(g.cost - (g.previous or 0)), g.key))[:TOP]
     movers = [g for g in movers if g.cost != (g.previous or 0)]
+    tags_in_bill = engine.vocabulary().tag_values
     untagged = engine.answer(
         CostQuery(
             filters=filters,
             measure=measure,
             period=PeriodSpec("range", start=through.replace(day=1), end=through),
-            untagged=(),
+            untagged=tuple(k for k in engine.allocation_tags if tags_in_bill.get(k)) or (),
         )
     )
     chart = _chart_series(engine, base, group_by, through, groups)
@@ -254,7 +261,7 @@ def _open_anomalies(
     )
     if series is None:
         return ()
-    found = detect(series, detector, feedback=feedback)
+    found = [g[0] for g in group_related(detect(series, detector, feedback=feedback))]
     keys = set(filters)
     out = [
         a
