@@ -10,18 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from vendored import BESIDE, FOCUS_EXAMPLES, SPECS
 
 from bot.costs.query import CostQueryEngine
 from bot.costs.store import CostStore
 
-# Specifications the tests read, vendored (harness/specs/README.md): never ../shared.
-SPECS = Path(__file__).resolve().parent / "harness" / "specs"
-FOCUS_EXAMPLES = SPECS / "focus" / "examples"
-
 # A user's clone has no ../shared beside it, so no test may read it (test_self_contained.py).
 # Where a checkout does have one, an audit hook makes any read of it fail loudly instead of
 # passing here and failing on the user's machine.
-BESIDE = os.path.join(os.path.dirname(Path(__file__).resolve().parent), "shared")
 _WATCHED = frozenset({"open", "os.listdir", "os.scandir"})
 
 
@@ -72,4 +68,4 @@ def engine_for() -> object:
 
 from harness.fixtures import slack_client_sim, slack_emulator  # noqa: E402
 
-__all__ = ["slack_client_sim", "slack_emulator"]
+__all__ = ["FOCUS_EXAMPLES", "SPECS", "slack_client_sim", "slack_emulator"]

@@ -7,12 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import BESIDE, SPECS
+from vendored import BESIDE, SPECS
 
 TESTS = Path(__file__).resolve().parent
 # A path built towards a "shared" folder outside the repository: "../shared", / "shared" ...
 OUTSIDE = re.compile(r"""\.\./shared|["']shared["']\s*[/,)]|/\s*["']shared["']""")
-GUARDS = {TESTS / "conftest.py", Path(__file__).resolve()}
+GUARDS = {TESTS / "conftest.py", TESTS / "vendored.py", Path(__file__).resolve()}
 
 
 def test_no_test_source_builds_a_path_to_shared() -> None:

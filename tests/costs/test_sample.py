@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
-from conftest import SPECS
+from vendored import SPECS
 
 from bot.costs.exports import (
     CUR2_SCHEMA,
