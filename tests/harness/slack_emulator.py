@@ -405,6 +405,15 @@ class SlackEmulator:
             upload = self.workspace.files.get(file_id)
             return None if upload is None else upload.content
 
+    def shared_files(self, channel: str) -> list[dict[str, Any]]:
+        """Return the file_share messages completed uploads left in a channel, oldest first."""
+        with self._lock:
+            return [
+                m
+                for (c, _), m in sorted(self.workspace.messages.items())
+                if c == channel and m.get("subtype") == "file_share"
+            ]
+
     def home_view(self, user_id: str) -> dict[str, Any] | None:
         """Return the Home tab last published for ``user_id``."""
         with self._lock:

@@ -148,6 +148,7 @@ class UploadedFile:
     content: bytes | None = None
     title: str | None = None
     channels: list[str] = field(default_factory=list)
+    thread_ts: str | None = None
 
 
 @dataclass
@@ -537,6 +538,7 @@ class WebApi:
                 raise SlackError("file_not_found", [f"{entry['id']} was not uploaded"])
             upload.title = entry.get("title") or upload.filename
             upload.channels = channels
+            upload.thread_ts = args.get("thread_ts") or None
             completed.append(
                 {
                     "id": upload.id,
@@ -546,4 +548,12 @@ class WebApi:
                     "channels": channels,
                 }
             )
+        for channel_id in channels:  # Slack shares the files as one message in each channel
+            ts = self.workspace.next_ts()
+            message = self._message(channel_id, ts, args.get("initial_comment"), None)
+            message["subtype"] = "file_share"
+            message["files"] = [{"id": f["id"], "name": f["name"]} for f in completed]
+            if args.get("thread_ts"):
+                message["thread_ts"] = args["thread_ts"]
+            self.workspace.messages[(channel_id, ts)] = message
         return {"ok": True, "files": completed}

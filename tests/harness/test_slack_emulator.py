@@ -456,6 +456,19 @@ def test_files_upload_v2_goes_through_the_external_upload_flow(
     slack_emulator.assert_no_invalid_calls()
 
 
+def test_a_completed_upload_is_shared_as_a_message_in_the_channel_or_thread(
+    client: WebClient, slack_emulator: SlackEmulator
+) -> None:
+    parent = client.chat_postMessage(channel="C0COSTS", text="digest")["ts"]
+    client.files_upload_v2(
+        channel="C0COSTS", content=b"\x89PNG-bytes", filename="c.png", thread_ts=parent
+    )
+    (share,) = slack_emulator.shared_files("C0COSTS")
+    assert share["thread_ts"] == parent
+    assert [f["name"] for f in share["files"]] == ["c.png"]
+    assert slack_emulator.shared_files("C0OTHER") == []
+
+
 def test_completing_an_upload_whose_bytes_never_arrived_is_file_not_found(
     client: WebClient,
 ) -> None:

@@ -99,6 +99,8 @@ def test_a_digest_arrives_at_its_local_time_with_the_chart_uploaded_externally(
     content = slack_emulator.uploaded_bytes(file_id)
     assert content is not None and content.startswith(PNG_MAGIC)
     assert len(content) == int(get_url.args["length"])
+    (share,) = slack_emulator.shared_files("C0DIGEST")
+    assert [f["id"] for f in share["files"]] == [file_id]
     assert not slack_emulator.calls_to("files.upload"), "the retired upload method is not used"
     slack_emulator.assert_no_invalid_calls()
     # The next morning brings the next digest, and only one.
