@@ -89,7 +89,7 @@ def parse_channel(word: str) -> str:
         return m.group(1)
     if word.startswith("#") and len(word) > 1:
         return word
-    if re.fullmatch(r"[CGD][A-Z0-9]{5,}", word):
+    if re.fullmatch(r"[CGD][A-Z0-9]{2,}", word):
         return word
     raise RequestError(f"`{word}` is not a channel; write it as `#channel-name`.")
 
