@@ -54,6 +54,16 @@ RULES = [
         "listeners neither schedule nor build clients nor read settings",
     ),
     ("scheduler", ("handlers", "slack_bolt"), "jobs call the domain, not listeners"),
+    (
+        "bot/insights",
+        ("slack_sdk", "slack_bolt", "boto3", "handlers", "scheduler", "bot.blocks", "bot.services"),
+        "insights are pure functions over the store and plain data",
+    ),
+    (
+        "bot/state",
+        ("slack_sdk", "slack_bolt", "boto3", "handlers", "scheduler", "bot.blocks", "bot.services"),
+        "what the bot remembers knows nothing of Slack or the composition root",
+    ),
 ]
 
 

@@ -8,11 +8,12 @@ forecast. Each remaining day is ``level × weekday factor × growth``:
 * level: the median of the last 14 days, each divided by its weekday factor,
   so a one-off spike or a month-start fee (support, RI / Savings Plan fees) does
   not leak into every remaining day as it does in a linear run-rate;
-* growth: the median of the last week against four weeks before, clipped to
-  ±1 % a day;
+* growth: the median of the last two weeks against the two weeks a month
+  before, clipped to ±1 % a day;
 * range: the median absolute deviation of the deseasonalised days gives a daily
   spread; the remaining days' sum gets that spread over √days plus the
-  uncertainty of the level itself (a normal approximation: p10/p90 = ∓1.28 σ).
+  uncertainty of the level and of the growth (a normal approximation: p10/p90 =
+  ∓1.28 σ).
 """
 
 from __future__ import annotations
@@ -85,12 +86,12 @@ def forecast_month(daily: Sequence[tuple[date, int]], through: date) -> Forecast
     recent = deseason[-LEVEL_DAYS:][known[-LEVEL_DAYS:]]
     level = float(np.median(recent)) if recent.size else 0.0
     growth = 1.0
-    last_week = deseason[-7:][known[-7:]]
-    month_ago = deseason[-28:-21][known[-28:-21]]
-    if last_week.size and month_ago.size:
-        a, b = float(np.median(last_week)), float(np.median(month_ago))
+    recent_half = deseason[-14:][known[-14:]]
+    month_ago = deseason[-42:-28][known[-42:-28]]
+    if recent_half.size >= 7 and month_ago.size >= 7:
+        a, b = float(np.median(recent_half)), float(np.median(month_ago))
         if a > 0 and b > 0:
-            growth = float(np.clip((a / b) ** (1 / 21), 0.99, 1.01))
+            growth = float(np.clip((a / b) ** (1 / 28), 0.99, 1.01))
     per_day = [
         max(level * factors[d.weekday()] * growth ** ((d - through).days), 0.0) for d in remaining
     ]
@@ -102,7 +103,9 @@ def forecast_month(daily: Sequence[tuple[date, int]], through: date) -> Forecast
         sigma = 1.4826 * float(np.median(np.abs(relative - np.median(relative))))
         k = len(remaining)
         level_sigma = 1.2533 * sigma / np.sqrt(min(used.size, LEVEL_DAYS))
-        spread = rest * float(np.sqrt(sigma**2 / k + level_sigma**2))
+        growth_sigma = 1.2533 * sigma * np.sqrt(2 / 14) / 28  # per day
+        trend = growth_sigma * (k + 1) / 2
+        spread = rest * float(np.sqrt(sigma**2 / k + level_sigma**2 + trend**2))
     point = mtd + round(rest)
     return Forecast(
         month_start=start,
