@@ -96,7 +96,7 @@ def make_bill(seed: int, series: int = 120, days: int = DAYS) -> Bill:
             span = {"spike": 5, "cluster": 60, "creep": 60}[kind]
             if busy[max(d0 - 40, 0) : d0 + span].any():
                 continue
-            floor = max(0.3, 6 * noise, 250.0 / base[d0])
+            floor = max(0.5, 8 * noise, 250.0 / base[d0])
             if kind == "spike":
                 length = int(rng.integers(1, 4))
                 bump = base[d0] * max(rng.uniform(0.6, 4.0), floor)

@@ -19,7 +19,9 @@ whole history equals running it every day:
   ``id`` is a hash of (dimension, value, first day): stable across runs;
 * **level shifts**: an episode that lasts seven days is a new level: it closes
   ("new level learned") and days near that level are not flagged again while the
-  baseline catches up.
+  baseline catches up; a rise within four weeks of an episode, when spend never
+  went back to what was expected before it (a creep outrunning its baseline),
+  continues that anomaly instead of starting a new one.
 * **feedback**: "Expected" learns the new level from the first day; "Not a
   problem" raises that series' bar to twice the dismissed impact.
 
@@ -45,11 +47,12 @@ from bot.money import NANOS_PER_UNIT, decimal_text
 
 Day = date  # the Anomaly field `date` shadows the type inside the class
 WEEKS = 4
-SCALE_WINDOW = 21
+SCALE_WINDOW = 42
 SCALE_LAG = 7  # the scale ignores the last days, so a creep does not hide in its own noise
 MERGE_GAP = 3  # days between flags that still belong to one episode
 LEVEL_DAYS = 7  # an episode this long is a new level
 LEARN_DAYS = 35  # how long a learned level keeps absorbing flags
+RELATED_DAYS = 28  # a new rise this soon after an episode, never back to normal, continues it
 MAX_GROWTH = 0.01  # per day, for the growth correction
 SCALE_FLOOR = 0.03  # the scale is at least this share of expected (no bill is that flat)
 
@@ -173,14 +176,26 @@ def baselines(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     expected[:, 7 * WEEKS :] = med * growth**17.5
     residual = x - expected
     scale = np.full((n, t), np.nan)
-    lo = 7 * WEEKS + SCALE_WINDOW + SCALE_LAG
+    first = 7 * WEEKS  # the first day with an expectation
+    lo = first + SCALE_WINDOW + SCALE_LAG
     if t > lo:
-        absr = np.abs(residual[:, 7 * WEEKS : t - 1 - SCALE_LAG])
-        win_r = sliding_window_view(absr, SCALE_WINDOW, axis=1)
-        k = SCALE_WINDOW // 2
-        mad = np.partition(win_r, k, axis=2)[:, :, k]
-        scale[:, lo:] = 1.4826 * mad[:, : t - lo]
+        r = residual[:, first : t - 1 - SCALE_LAG]
+        win_r = sliding_window_view(r, SCALE_WINDOW, axis=1)  # days t-LAG-21 .. t-LAG-1
+        scale[:, lo:] = _mad(win_r)[:, : t - lo]
+    for col in range(first + 7 + SCALE_LAG, min(lo, t)):  # young series: what there is
+        scale[:, col] = _mad(residual[:, first : col - SCALE_LAG][:, None, :])[:, 0]
     return expected, scale
+
+
+def _mad(windows: np.ndarray) -> np.ndarray:
+    """Return 1.4826 × the median absolute deviation from the median along the last axis.
+
+    Centred, so a level that moved (a drop, a creep) does not pass for noise.
+    """
+    k = windows.shape[-1] // 2
+    middle = np.partition(windows, k, axis=-1)[..., k]
+    spread = np.abs(windows - middle[..., None])
+    return 1.4826 * np.partition(spread, k, axis=-1)[..., k]
 
 
 def flag_days(
@@ -209,8 +224,14 @@ def flag_days(
         cols = np.flatnonzero(has_prev)
         then = residual[:, prev[cols]]
         now = residual[:, cols]
-        with np.errstate(invalid="ignore"):
-            recurring = then >= 0.5 * now
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # The same day last month rose as much, or what is left after taking off last
+            # month's rise is no anomaly.
+            recurring = (then >= 0.5 * now) | ((then > 0) & (now - then < bar[:, cols]))
+            # … or rose as much relative to its level (fees that are a share of spend).
+            then_rel = then / np.abs(expected[:, prev[cols]])
+            now_rel = now / np.abs(expected[:, cols])
+            recurring |= (then_rel >= settings.min_percent / 100.0) & (then_rel >= 0.5 * now_rel)
         flags[:, cols] &= ~np.nan_to_num(recurring, nan=0).astype(bool)
     return flags, weak, expected, residual
 
@@ -293,6 +314,15 @@ def _episodes(
                 learned_level = float(np.median(x[current.start : current.last + 1]))
                 learned_until = current.last + LEARN_DAYS
             continue
+        if current is not None and _still_elevated(x, expected, current, t):
+            # The rise goes on (a creep outrunning its baseline): the same anomaly.
+            current.days.append(t)
+            current.last = _hold(weak, t)
+            if current.status != "expected":
+                current.status = "new_level"
+                learned_level = float(np.median(x[t : current.last + 1]))
+                learned_until = current.last + LEARN_DAYS
+            continue
         day = series.day(t)
         bar = max((2 * r.impact for r in dismissed if r.start < day), default=0)
         if residual[t] < bar:
@@ -334,6 +364,18 @@ def _episodes(
             )
         )
     return out
+
+
+def _still_elevated(x: np.ndarray, expected: np.ndarray, episode: _Episode, t: int) -> bool:
+    """Tell whether the days since an episode stayed well above what was expected at its start."""
+    if t - episode.last > RELATED_DAYS:
+        return False
+    before = float(expected[episode.start])
+    rise = float(x[episode.start]) - before
+    between = x[episode.last + 1 : t]
+    if rise <= 0 or between.size == 0:
+        return t - episode.last <= MERGE_GAP
+    return float(np.median(between)) >= before + 0.5 * rise
 
 
 def _cents(nanos: float) -> int:
