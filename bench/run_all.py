@@ -80,6 +80,9 @@ def render(data: dict[str, object]) -> str:
             f"{s['ack_ms']['max']} ms | {s['ack_ms']['n']} |",
             "",
         ]
+    from bench.render_insights import render_insights  # anomalies and forecast (issue 12)
+
+    out += render_insights(data)
     out += ["## Notes", ""] + [f"- {n}" for n in NOTES] + [""]
     return "\n".join(out)
 
@@ -103,11 +106,12 @@ NOTES = [
 
 def main() -> None:
     """Run all benchmarks, then write the page."""
-    from bench import bench_ingest, bench_queries, bench_slack
+    from bench import bench_ingest, bench_insights, bench_queries, bench_slack
 
     bench_ingest.main()
     bench_queries.main()
     bench_slack.main()
+    bench_insights.main()
     DOC.write_text(render(json.loads(RESULTS.read_text())))
     print(f"wrote {DOC}")
 
