@@ -23,7 +23,8 @@ def render_insights(data: dict[str, Any]) -> list[str]:
             'merged into episodes the same way; "rule + floor" also requires costbot\'s minimum '
             "impact ($100 and 20 %).",
             "",
-            "| bill (seed) | labels | costbot P / R / F1 | rule P / R / F1 | rule + floor P / R / F1 |",
+            "| bill (seed) | labels | costbot P / R / F1 | rule P / R / F1 "
+            "| rule + floor P / R / F1 |",
             "|---|---|---|---|---|",
         ]
         for b in a["bills"]:
@@ -54,9 +55,9 @@ def render_insights(data: dict[str, Any]) -> list[str]:
                 f"| load average while measuring | {', '.join(map(str, s['load_average']))} |",
                 f"| anomalies found | {s['anomalies']:,} |",
                 "",
-                "Measured while seven other sessions shared this 2-core machine (load average above "
-                "10): the process got about a quarter of a core, so wall time is four to ten times "
-                "its CPU time. The CPU time is what one idle core needs.",
+                "Measured while seven other sessions shared this 2-core machine (load average "
+                "above 10): the process got about a quarter of a core, so wall time is four to "
+                "ten times its CPU time. The CPU time is what one idle core needs.",
                 "",
             ]
     f = data.get("forecast")
