@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from harness.slack_emulator import DEFAULT_BOT_TOKEN, SlackEmulator
 from harness.slack_requests import DEFAULT_SIGNING_SECRET
+from prometheus_client.parser import text_string_to_metric_families
 from tests_support import focus_bill
 
 from bot.costs.ingest import ingest
@@ -59,11 +60,19 @@ def start_app(
     if wrap_services:
         wrap_services(services)
     app = build_app(services, process_before_response=process_before_response)
-    metrics = Metrics(services.store.data_through)
-    server = SlackHTTPServer(app, services, metrics, host="127.0.0.1", port=0)
+    server = SlackHTTPServer(app, services, host="127.0.0.1", port=0)
     server.start()
     base = f"http://127.0.0.1:{server.port}"
-    return AppUnderTest(f"{base}/slack/events", base, services, metrics), server
+    return AppUnderTest(f"{base}/slack/events", base, services, services.metrics), server
+
+
+def metric_samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Parse Prometheus text: ``{(name, sorted labels): value}``."""
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 @pytest.fixture
