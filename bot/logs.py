@@ -25,6 +25,8 @@ SECRET_PATTERNS = (
     re.compile(r"\bxapp-[A-Za-z0-9-]+"),
     re.compile(r"https?(?::|%3A)(?:/|%2F){2}hooks\.slack\.com[^\s\"'&,]*", re.IGNORECASE),
 )
+# slack_sdk's webhook client logs the URL it posts to: always a response_url or a webhook.
+WEBHOOK_URL = re.compile(r"url: \S+")
 # Fields of LogRecord itself; anything else on a record came from ``extra=``.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
@@ -46,7 +48,10 @@ class Redactor(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Render the message once, scrubbed, and drop the arguments that built it."""
-        record.msg = self.scrub(record.getMessage())
+        message = self.scrub(record.getMessage())
+        if record.name.startswith("slack_sdk.webhook"):
+            message = WEBHOOK_URL.sub(f"url: {REDACTED},", message)
+        record.msg = message
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

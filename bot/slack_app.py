@@ -87,10 +87,11 @@ def build_app(
     on FaaS platforms; a long-running server leaves it off so acks are immediate.
     """
     from handlers import register
+    from handlers.observe import ObservedApp
 
     settings = services.settings
     try:
-        app = App(
+        app = ObservedApp(
             client=client or web_client(settings),
             signing_secret=settings.slack_signing_secret or "socket-mode-has-no-secret",
             process_before_response=process_before_response,
@@ -98,6 +99,7 @@ def build_app(
         )
     except BoltError as exc:
         raise SettingsError(f"Slack rejected SLACK_BOT_TOKEN: {exc}") from exc
+    app.metrics = services.metrics
     register(app, services)
     return app
 

@@ -14,13 +14,11 @@ from handlers.app_home import app_home_opened
 from handlers.cost_buttons import regroup_action, share_answer_action
 from handlers.cost_command import ack_cost_command, answer_cost_command
 from handlers.errors import error_handler
-from handlers.observe import RequestObserver
 from handlers.retries import RetryDeduplicator
 
 
 def register(app: App, services: Services) -> None:
     """Attach costbot's listeners and middleware to ``app``."""
-    app.use(RequestObserver(services.metrics))
     app.use(RetryDeduplicator())
     app.middleware(_inject(services))
     app.command("/cost")(ack=ack_cost_command, lazy=[answer_cost_command])

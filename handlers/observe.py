@@ -12,8 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import BoltRequest, BoltResponse
-from slack_bolt.middleware import Middleware
+from slack_bolt import App, BoltRequest, BoltResponse
 
 from bot.metrics import Metrics
 
@@ -41,40 +40,40 @@ def _user(body: dict[str, Any]) -> str:
     return str(user or (body.get("event") or {}).get("user") or "")
 
 
-class RequestObserver(Middleware):
-    """Time each request's acknowledgement; count it; log one line."""
+class ObservedApp(App):
+    """A Bolt app that times, counts and logs every request it dispatches.
 
-    def __init__(self, metrics: Metrics, clock: Callable[[], float] = time.perf_counter) -> None:
-        self._metrics = metrics
-        self._clock = clock
+    Bolt runs middleware one after another, not around the listeners, so the time to the
+    acknowledgement can only be taken around :meth:`App.dispatch`, which both the WSGI
+    adapter and the Socket Mode handler call.
+    """
 
-    def process(
-        self,
-        *,
-        req: BoltRequest,
-        resp: BoltResponse,
-        next: Callable[[], BoltResponse],
-    ) -> BoltResponse:
-        """Run the rest of the chain and record how it went."""
+    metrics: Metrics | None = None
+    clock: Callable[[], float] = staticmethod(time.perf_counter)
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        """Dispatch ``req`` and record how it went."""
+        if self.metrics is None:
+            return super().dispatch(req)
         body = req.body if isinstance(req.body, dict) else {}
         kind, name = describe(body)
         retry = (req.headers.get("x-slack-retry-num") or [""])[0]
-        started = self._clock()
+        started = self.clock()
         response: BoltResponse | None = None
         try:
-            response = next()
+            response = super().dispatch(req)
             return response
         finally:
-            seconds = self._clock() - started
+            seconds = self.clock() - started
             status = response.status if response is not None else 500
-            failed = status >= 500
-            self._metrics.observe(kind, seconds, ok=not failed)
-            outcome = "error" if failed else "ok"
+            outcome = "error" if status >= 500 else "refused" if status >= 400 else "ok"
+            self.metrics.observe(kind, seconds, ok=status < 500)
             log.info(
-                "%s %s %s in %.1f ms",
+                "%s %s %s (%d) in %.1f ms",
                 kind,
                 name,
                 outcome,
+                status,
                 seconds * 1000,
                 extra={
                     "kind": kind,

@@ -56,11 +56,23 @@ def test_share_button_posts_for_everyone_and_removes_the_private_copy(
     slack_client_sim.post_action(
         costbot_app.url, ids.SHARE_ANSWER, "by team 2024-09", response_url=url
     )
-    (post,) = slack_emulator.wait_for("chat.postMessage")
-    assert "$3,000.00" in all_text(post.blocks or [])
-    (removal,) = slack_emulator.wait_for_response(url)
+    shared, removal = slack_emulator.wait_for_response(url, count=2)
+    assert shared.args["response_type"] == "in_channel"
+    assert "$3,000.00" in all_text(shared.args["blocks"])
     assert removal.args.get("delete_original") is True
+    assert slack_emulator.calls_to("chat.postMessage") == []
     slack_emulator.assert_no_invalid_calls()
+
+
+def test_share_button_falls_back_to_posting_when_the_response_url_is_refused(
+    costbot_app: AppUnderTest, slack_client_sim: SlackClientSim, slack_emulator: SlackEmulator
+) -> None:
+    expired = slack_emulator.new_response_url().rsplit("/", 1)[0] + "/R-never-issued"
+    slack_client_sim.post_action(
+        costbot_app.url, ids.SHARE_ANSWER, "by team 2024-09", response_url=expired
+    )
+    (post,) = slack_emulator.wait_for("chat.postMessage")
+    assert post.ok and "$3,000.00" in all_text(post.blocks or [])
 
 
 def test_app_home_shows_month_to_date_and_top_teams(

@@ -77,6 +77,12 @@ class SocketModeStandIn:
         for conn in self.connections:
             conn.close()
 
+    def __enter__(self) -> SocketModeStandIn:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
     def wait_connected(self, timeout: float = 10) -> None:
         """Block until the app has connected and been greeted."""
         with self._cond:
