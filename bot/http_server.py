@@ -33,15 +33,22 @@ STOP_TIMEOUT = 2.0  # seconds given to requests in flight when stopping
 class WebServer:
     """Serve a WSGI app on ``host:port`` (port 0 picks a free one) from a background thread."""
 
-    def __init__(self, app: WSGIApp, host: str = "0.0.0.0", port: int = 3000) -> None:
+    def __init__(
+        self,
+        app: WSGIApp,
+        host: str = "0.0.0.0",
+        port: int = 3000,
+        *,
+        channel_timeout: int = CHANNEL_TIMEOUT,
+    ) -> None:
         self._server: Any = create_server(
             app,
             host=host,
             port=port,
             threads=THREADS,
             connection_limit=CONNECTION_LIMIT,
-            channel_timeout=CHANNEL_TIMEOUT,
-            cleanup_interval=5,
+            channel_timeout=channel_timeout,
+            cleanup_interval=min(5, channel_timeout),
             max_request_body_size=MAX_BODY,
             max_request_header_size=MAX_HEADERS,
             ident="costbot",
@@ -92,5 +99,11 @@ class SlackHTTPServer(WebServer):
         port: int = 3000,
         *,
         metrics: bool = True,
+        channel_timeout: int = CHANNEL_TIMEOUT,
     ) -> None:
-        super().__init__(wsgi_app(services, slack=app, metrics=metrics), host=host, port=port)
+        super().__init__(
+            wsgi_app(services, slack=app, metrics=metrics),
+            host=host,
+            port=port,
+            channel_timeout=channel_timeout,
+        )

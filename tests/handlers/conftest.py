@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests_support import focus_bill
 
 from bot.costs.ingest import ingest
-from bot.http_server import SlackHTTPServer
+from bot.http_server import CHANNEL_TIMEOUT, SlackHTTPServer
 from bot.metrics import Metrics
 from bot.services import Services, build_services
 from bot.settings import Settings
@@ -40,6 +40,7 @@ def start_app(
     bill: bool = True,
     process_before_response: bool = False,
     wrap_services: Callable[[Services], None] | None = None,
+    channel_timeout: int = CHANNEL_TIMEOUT,
 ) -> tuple[AppUnderTest, SlackHTTPServer]:
     """Build settings, services and the Bolt app, and serve it on 127.0.0.1:<free port>."""
     settings = Settings(
@@ -60,7 +61,9 @@ def start_app(
     if wrap_services:
         wrap_services(services)
     app = build_app(services, process_before_response=process_before_response)
-    server = SlackHTTPServer(app, services, host="127.0.0.1", port=0)
+    server = SlackHTTPServer(
+        app, services, host="127.0.0.1", port=0, channel_timeout=channel_timeout
+    )
     server.start()
     base = f"http://127.0.0.1:{server.port}"
     return AppUnderTest(f"{base}/slack/events", base, services, services.metrics), server
