@@ -148,7 +148,7 @@ def status_command(db: str | None) -> None:
         click.echo(
             f"{r['billing_period']}  {r['provider']:<8} {r['billing_account']:<14} "
             f"{r['format']:<12} {format_money(int(str(r['effective']))):>16}  "
-            f"ingested {r['ingested_at']}"
+            f"ingested {r['ingested_at']}  export {r['export'] or '(unrecorded)'}"
         )
     through = services.store.data_through()
     click.echo(f"data through {through.isoformat() if through else '–'}")
