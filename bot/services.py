@@ -68,5 +68,7 @@ def build_services(
         allocation_tags=settings.allocation_tags,
         tag_aliases=dict(settings.tag_aliases),
         clock=clock,
+        default_top=settings.top_n,
+        week_start=settings.week_start,
     )
     return Services(settings=settings, store=store, engine=engine, clock=clock)
