@@ -12,14 +12,13 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
-
 from urllib.parse import parse_qsl
 
 from slack_bolt import App, BoltRequest, BoltResponse
-from slack_bolt.context import BoltContext
-from slack_bolt.request.internals import build_context
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.context import BoltContext
+from slack_bolt.request.internals import build_context
 
 from bot.metrics import CONTENT_TYPE
 from bot.services import Services
