@@ -179,6 +179,7 @@ class JobRunner:
         self._stop = threading.Event()
         self._idle = threading.Condition()
         self._running = 0
+        self._worker: threading.Thread | None = None
 
     def find(self, name: str) -> JobSpec:
         """Return the job called ``name``."""
@@ -210,6 +211,22 @@ class JobRunner:
                 outcomes.append(self.run(spec, slot, now))
         return outcomes
 
+    def tick_in_background(self) -> None:
+        """Tick in a daemon thread (one at a time), so a run in flight never holds up exit."""
+        with self._idle:
+            if self._worker is not None and self._worker.is_alive():
+                return
+            self._worker = threading.Thread(
+                target=self._tick_logged, name="costbot-jobs", daemon=True
+            )
+            self._worker.start()
+
+    def _tick_logged(self) -> None:
+        try:
+            self.tick()
+        except Exception:
+            log.exception("the scheduler's tick failed")
+
     def run_now(self, name: str, now: datetime | None = None) -> Outcome:
         """Run one job now, whatever its schedule (``costbot run-job NAME``)."""
         now = now or self.services.clock()
@@ -217,14 +234,22 @@ class JobRunner:
 
     def run(self, spec: JobSpec, slot: datetime, now: datetime) -> Outcome:
         """Claim (job, slot) and run it; a slot someone else holds is left alone."""
+        with self._idle:
+            self._running += 1  # until the outcome is in the ledger: stop() waits for it
+        try:
+            return self._run(spec, slot, now)
+        finally:
+            with self._idle:
+                self._running -= 1
+                self._idle.notify_all()
+
+    def _run(self, spec: JobSpec, slot: datetime, now: datetime) -> Outcome:
         claim = self.ledger.claim(spec.name, slot, self.owner, now)
         if claim is None:
             return Outcome(spec.name, slot, "taken")
         ctx = JobContext(
             self.services, self.client, spec.name, slot, dict(claim.detail), self.ledger, self._stop
         )
-        with self._idle:
-            self._running += 1
         try:
             ctx.check()
             result = spec.run(ctx) or {}
@@ -237,10 +262,6 @@ class JobRunner:
             detail = {**ctx.progress, "error": str(exc) or type(exc).__name__}
             self.ledger.finish(spec.name, slot, self.owner, "failed", self.services.clock(), detail)
             return Outcome(spec.name, slot, "failed", detail)
-        finally:
-            with self._idle:
-                self._running -= 1
-                self._idle.notify_all()
         detail = {**ctx.progress, **result}
         self.ledger.finish(spec.name, slot, self.owner, "done", self.services.clock(), detail)
         log.info("%s for %s done", spec.name, slot.isoformat())

@@ -18,7 +18,7 @@ from scheduler.jobs import refresh_freshness
 from scheduler.runner import JobRunner, JobSpec
 
 TICK_SECONDS = 60
-SHUTDOWN_WAIT = 3.0
+SHUTDOWN_WAIT = 1.0
 """Seconds an in-flight run gets to reach a step boundary at shutdown (serve exits within 5 s)."""
 
 
@@ -73,7 +73,7 @@ def build_scheduler(
         runner = build_runner(services, client)
         scheduler.runner = runner
         scheduler.add_job(
-            runner.tick,
+            runner.tick_in_background,
             "interval",
             seconds=TICK_SECONDS,
             id="run_due_jobs",
