@@ -108,6 +108,7 @@ def scan_anomalies(ctx: JobContext) -> dict[str, Any]:
     """Scan for anomalies; alert new ones once, follow up in their threads, close them."""
     services = ctx.services
     found = scan_store(services.engine, insight_settings(services))
+    ctx.check()
     channel = services.settings.alert_channel
     if not found:
         return {"anomalies": 0}

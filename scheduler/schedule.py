@@ -14,10 +14,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.metrics import Metrics
 from bot.services import Services
+from scheduler.insight_jobs import insight_jobs
 from scheduler.jobs import refresh_freshness
 from scheduler.runner import JobRunner, JobSpec
 
 TICK_SECONDS = 60
+FIRST_TICK_SECONDS = 5
+"""The first tick (which catches up runs missed while down) waits for start-up to settle."""
 SHUTDOWN_WAIT = 1.0
 """Seconds an in-flight run gets to reach a step boundary at shutdown (serve exits within 5 s)."""
 
@@ -36,8 +39,6 @@ class CostbotScheduler(BackgroundScheduler):
 
 def job_specs(services: Services) -> list[JobSpec]:
     """Return every ledgered job (digests, anomaly scan, budget checks …)."""
-    from scheduler.insight_jobs import insight_jobs
-
     return insight_jobs(services)
 
 
@@ -56,7 +57,7 @@ def build_scheduler(
 ) -> BackgroundScheduler:
     """Build (not start) the scheduler with costbot's jobs.
 
-    With a Slack ``client``, a tick every minute (and one at start, which catches up
+    With a Slack ``client``, a tick every minute (and one 5 s after start, which catches up
     runs missed while the bot was down, within the grace window) runs due jobs.
     """
     scheduler = CostbotScheduler(timezone="UTC")
@@ -79,6 +80,6 @@ def build_scheduler(
             id="run_due_jobs",
             coalesce=True,
             max_instances=1,
-            next_run_time=datetime.now(UTC),
+            next_run_time=datetime.now(UTC) + timedelta(seconds=FIRST_TICK_SECONDS),
         )
     return scheduler

@@ -11,8 +11,6 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from bot.money import NANOS_PER_UNIT
 
@@ -27,6 +25,10 @@ def chart_png(
     currency: str = "USD",
 ) -> bytes:
     """Draw stacked daily bars per group plus the dashed daily forecast; return PNG bytes."""
+    # Imported here: matplotlib is only needed when a chart is drawn, not to scan or answer.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(8, 3.6), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
