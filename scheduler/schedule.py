@@ -19,7 +19,7 @@ from scheduler.jobs import refresh_freshness
 from scheduler.runner import JobRunner, JobSpec
 
 TICK_SECONDS = 60
-FIRST_TICK_SECONDS = 5
+FIRST_TICK_SECONDS = 15
 """The first tick (which catches up runs missed while down) waits for start-up to settle."""
 SHUTDOWN_WAIT = 1.0
 """Seconds an in-flight run gets to reach a step boundary at shutdown (serve exits within 5 s)."""
@@ -57,7 +57,7 @@ def build_scheduler(
 ) -> BackgroundScheduler:
     """Build (not start) the scheduler with costbot's jobs.
 
-    With a Slack ``client``, a tick every minute (and one 5 s after start, which catches up
+    With a Slack ``client``, a tick every minute (and one 15 s after start, which catches up
     runs missed while the bot was down, within the grace window) runs due jobs.
     """
     scheduler = CostbotScheduler(timezone="UTC")

@@ -165,3 +165,26 @@ def test_show_breakdown_answers_privately_with_the_root_cause(
     assert reply.args["response_type"] == "ephemeral"
     assert "What rose on 2024-10-14" in all_text(reply.args["blocks"])
     assert slack_emulator.calls_to("chat.postMessage") == []
+
+
+def test_the_home_tab_shows_the_budgets(
+    costbot_app: AppUnderTest, slack_client_sim: SlackClientSim, slack_emulator: SlackEmulator
+) -> None:
+    from harness.slack_requests import app_home_opened_event
+
+    Budgets(costbot_app.services.store).add(
+        filters=(("team", "ai-research"),),
+        amount=2_000 * 10**9,
+        period="monthly",
+        thresholds=(80, 100),
+        channel="C0ML",
+        created_by=DEFAULT_USER_ID,
+        now=NOW,
+    )
+    slack_client_sim.post_event(costbot_app.url, app_home_opened_event())
+    slack_emulator.wait_for("views.publish")
+    view = slack_emulator.home_view(DEFAULT_USER_ID)
+    assert view is not None
+    text = all_text(view["blocks"])
+    assert "No budgets are configured yet" not in text
+    assert "#1 team ai-research: $1,400.00 of $2,000.00 (70.0 %) in 2024-10, forecast" in text

@@ -91,7 +91,7 @@ def test_sigterm_during_a_digest_stops_serve_quickly_and_the_restart_finishes_it
 
     first = _serve(db, slack_emulator)
     try:
-        slack_emulator.wait_for("chat.postMessage", timeout=30)  # the rate-limited attempt
+        slack_emulator.wait_for("chat.postMessage", timeout=60)  # the rate-limited attempt
     finally:
         seconds = _stop(first)
     output = first.stdout.read().decode() if first.stdout else ""
@@ -110,7 +110,7 @@ def test_sigterm_during_a_digest_stops_serve_quickly_and_the_restart_finishes_it
 
     second = _serve(db, slack_emulator)
     try:
-        slack_emulator.wait_for("files.completeUploadExternal", timeout=30)
+        slack_emulator.wait_for("files.completeUploadExternal", timeout=60)
     finally:
         _stop(second)
     digests = [
