@@ -1,0 +1,153 @@
+"""Wire the economics together for the CLI, Slack and the jobs: store + CloudWatch → insights.
+
+The insights are pure functions of charges and counts; this module picks the
+window (the last N days with data), reads the charges, asks CloudWatch for
+endpoint invocations when asked to, and says what it could not read instead of
+failing (a hint list without CloudWatch is still a hint list).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from bot.aws.endpoint_metrics import EndpointMetricsError
+from bot.errors import CostbotError
+from bot.insights.charge_totals import ChargeTotal, charge_totals
+from bot.insights.hints import Hint, bill_hints, endpoint_rightsizing_hints, rank_hints
+from bot.insights.unit_costs import (
+    EndpointUnitCost,
+    GpuSpend,
+    endpoint_costs,
+    endpoint_unit_costs,
+    run_costs,
+    team_gpu_spend,
+)
+from bot.services import Services
+
+DEFAULT_DAYS = 30
+
+
+class NoDataError(CostbotError):
+    """The store holds no spend for the window asked."""
+
+
+def recent_window(services: Services, days: int = DEFAULT_DAYS) -> tuple[date, date]:
+    """Return the last ``days`` days that have data (ending at the last day with data)."""
+    last = services.engine.last_data_day()
+    if last is None:
+        raise NoDataError("the store is empty; run `costbot ingest` first")
+    return last - timedelta(days=days - 1), last
+
+
+def _charges(services: Services, days: int) -> tuple[list[ChargeTotal], date, date]:
+    start, end = recent_window(services, days)
+    return charge_totals(services.store, start, end, services.settings.measure), start, end
+
+
+@dataclass
+class HintReport:
+    """Ranked hints and what could not be looked at."""
+
+    hints: list[Hint]
+    start: date
+    end: date
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        """Return the ``costbot hints --json`` shape."""
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "hints": [h.to_json() for h in self.hints],
+            "notes": self.notes,
+        }
+
+
+def gather_hints(
+    services: Services, *, team: str | None = None, use_metrics: bool | None = None
+) -> HintReport:
+    """Rank every hint the bill (and CloudWatch, when enabled) supports."""
+    charges, start, end = _charges(services, DEFAULT_DAYS)
+    notes: list[str] = []
+    groups: list[Sequence[Hint]] = [bill_hints(charges)]
+    if services.settings.endpoint_metrics if use_metrics is None else use_metrics:
+        try:
+            names = [e.name for e in endpoint_costs(charges)]
+            calls = services.endpoint_metrics().invocations(names, start, end)
+            groups.append(
+                endpoint_rightsizing_hints(
+                    charges, calls, target_per_inference=services.settings.inference_target
+                )
+            )
+        except EndpointMetricsError as exc:
+            notes.append(f"endpoint right-sizing skipped: {exc}")
+    else:
+        notes.append(
+            "endpoint right-sizing needs CloudWatch invocations "
+            "(COSTBOT_ENDPOINT_METRICS=true or --cloudwatch)"
+        )
+    # Hook for the GPU area: fold idle / idle-held findings and GPU-utilisation
+    # right-sizing (bot.insights.hints.rightsizing_hints) into `groups` here.
+    return HintReport(rank_hints(*groups, team=team), start, end, notes)
+
+
+@dataclass
+class UnitReport:
+    """Unit costs over a window: endpoints, runs and GPU spend per team."""
+
+    start: date
+    end: date
+    endpoints: list[EndpointUnitCost]
+    runs: list[GpuSpend]
+    teams: list[GpuSpend]
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        """Return the ``costbot unit --json`` shape."""
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "endpoints": [e.to_json() for e in self.endpoints],
+            "runs": [r.to_json() for r in self.runs],
+            "teams": [t.to_json() for t in self.teams],
+            "notes": self.notes,
+        }
+
+
+def gather_unit(
+    services: Services,
+    *,
+    endpoint: str | None = None,
+    team: str | None = None,
+    days: int = DEFAULT_DAYS,
+    use_metrics: bool = True,
+) -> UnitReport:
+    """Compute unit costs; ``endpoint`` or ``team`` narrow the answer."""
+    charges, start, end = _charges(services, days)
+    notes: list[str] = []
+    names = [e.name for e in endpoint_costs(charges)]
+    if endpoint is not None:
+        if endpoint not in names:
+            known = ", ".join(names) or "none"
+            raise NoDataError(f"no endpoint {endpoint!r} in the bill (endpoints: {known})")
+        names = [endpoint]
+    calls: dict[str, int] = {}
+    if use_metrics and names:
+        try:
+            calls = services.endpoint_metrics().invocations(names, start, end)
+        except EndpointMetricsError as exc:
+            notes.append(f"no invocations: {exc}")
+    settings = services.settings
+    units = endpoint_unit_costs(charges, calls, target_per_inference=settings.inference_target)
+    units = [u for u in units if u.endpoint.name in names]
+    runs = run_costs(charges, settings.run_tags)
+    teams = team_gpu_spend(charges)
+    if team is not None:
+        units = [u for u in units if u.endpoint.team == team]
+        runs = [r for r in runs if r.team == team]
+        teams = [t for t in teams if t.team == team]
+    if endpoint is not None:
+        runs, teams = [], []
+    return UnitReport(start, end, units, runs, teams, notes)
