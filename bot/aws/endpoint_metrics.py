@@ -70,7 +70,7 @@ class SageMakerEndpointMetrics:
             ) from exc
 
     def _metrics_of(self, endpoint: str) -> list[dict[str, Any]]:
-        metrics: list[dict[str, Any]] = []
+        metrics: dict[tuple[object, ...], dict[str, Any]] = {}
         kwargs: dict[str, Any] = {
             "Namespace": NAMESPACE,
             "MetricName": METRIC,
@@ -78,17 +78,17 @@ class SageMakerEndpointMetrics:
         }
         while True:
             page = self.cloudwatch.list_metrics(**kwargs)
-            metrics.extend(
-                {
+            for m in page.get("Metrics", []):
+                # one entry per metric: a variant listed twice must not be counted twice
+                dims = tuple(sorted((d["Name"], d["Value"]) for d in m["Dimensions"]))
+                metrics[(m["Namespace"], m["MetricName"], dims)] = {
                     "Namespace": m["Namespace"],
                     "MetricName": m["MetricName"],
                     "Dimensions": m["Dimensions"],
                 }
-                for m in page.get("Metrics", [])
-            )
             token = page.get("NextToken")
             if not token:
-                return metrics
+                return list(metrics.values())
             kwargs["NextToken"] = token
 
     def _get(

@@ -68,24 +68,20 @@ def charge_totals(
     span = hi - lo + 1
     # A resource running across months is one charge per billing period in the store:
     # merge them, so a month boundary never splits a daily pattern.
-    merged: dict[tuple[object, ...], list[object]] = {}
+    merged: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray]] = {}
     for row in rows:
         *dims, tags_json, first, blob, list_blob = row
         key = (*dims, tags_json)
         daily = _window(blob, first, lo, span)
         listed = _window(list_blob, first, lo, span)
         slot = merged.get(key)
-        if slot is None:
-            merged[key] = [daily, listed]
-        else:
-            slot[0] = slot[0] + daily  # type: ignore[operator]
-            slot[1] = slot[1] + listed  # type: ignore[operator]
+        merged[key] = (daily, listed) if slot is None else (slot[0] + daily, slot[1] + listed)
     tag_cache: dict[str, dict[str, str]] = {}
     out: list[ChargeTotal] = []
     for key, (daily, listed) in merged.items():
         *dims, tags_json = key
-        amount, list_amount = int(daily.sum()), int(listed.sum())  # type: ignore[attr-defined]
-        if not amount and not list_amount and not daily.any():  # type: ignore[attr-defined]
+        amount, list_amount = int(daily.sum()), int(listed.sum())
+        if not amount and not list_amount and not daily.any():
             continue
         tags = tag_cache.get(str(tags_json))
         if tags is None:
