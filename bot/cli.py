@@ -222,6 +222,7 @@ def demo_command(db: str | None, data_dir: Path) -> None:
         answer = _run(partial(ask_one, words))
         if not isinstance(answer, HelpRequest):
             click.echo(answer_text(answer))
+    economics.demo_economics(services)  # issue 16: a chargeback, the top hints, a unit cost
     click.echo(f"\nThe store is {settings.db_path}; ask more with `costbot cost help`.")
 
 

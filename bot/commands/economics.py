@@ -12,7 +12,8 @@ from bot.commands.common import DB_HELP, fail, run_or_exit, settings_for
 from bot.economics_report import chargeback_summary, chargeback_table
 from bot.insights.allocation_rules import load_rules
 from bot.insights.chargeback import chargeback_from_store, previous_month
-from bot.services import build_services
+from bot.money import format_money
+from bot.services import Services, build_services
 
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 
@@ -132,9 +133,12 @@ def unit_command(words: tuple[str, ...], cloudwatch: bool, as_json: bool, db: st
     """
     from bot.economics import gather_unit
     from bot.economics_report import unit_text
-    from bot.insights.unit_words import parse_unit_words
+    from bot.insights.unit_words import UnitUsageError, parse_unit_words
 
-    parsed = run_or_exit(lambda: parse_unit_words(list(words)))
+    try:
+        parsed = parse_unit_words(list(words))
+    except UnitUsageError as exc:
+        fail(str(exc), 2)
     settings = run_or_exit(lambda: settings_for(db))
     services = run_or_exit(lambda: build_services(settings, create_store=False))
     report = run_or_exit(
@@ -150,3 +154,35 @@ def unit_command(words: tuple[str, ...], cloudwatch: bool, as_json: bool, db: st
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
         click.echo(unit_text(report))
+
+
+def demo_economics(services: Services) -> None:
+    """Show one chargeback, the top hints and one unit cost (the tail of `costbot demo`)."""
+    from bot.economics import gather_hints, gather_unit
+    from bot.economics_report import hints_text
+
+    month = previous_month(services.clock().date())
+    click.echo(f"\n== costbot chargeback {month}\n")
+    cb = run_or_exit(
+        lambda: chargeback_from_store(
+            services.store,
+            month,
+            load_rules(services.settings.allocation_rules),
+            measure=services.settings.measure,
+            last_data_day=services.engine.last_data_day(),
+        )
+    )
+    click.echo(chargeback_table(cb))
+    click.echo(f"\n{chargeback_summary(cb)}")
+    click.echo("\n== costbot hints --limit 3\n")
+    report = run_or_exit(lambda: gather_hints(services, use_metrics=False))
+    click.echo(hints_text(report.hints, limit=3))
+    click.echo("\n== costbot unit team ai-research (a training run's cost per GPU-hour)\n")
+    unit = run_or_exit(lambda: gather_unit(services, team="ai-research", use_metrics=False))
+    if unit.runs:
+        run = unit.runs[0]
+        per = run.per_gpu_hour
+        click.echo(
+            f"{run.kind} {run.name}: {format_money(run.cost)} for {float(run.gpu_hours):,.0f} "
+            f"GPU-hours = {format_money(per) if per is not None else '–'} per GPU-hour"
+        )
