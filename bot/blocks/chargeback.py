@@ -17,7 +17,7 @@ def chargeback_blocks(cb: Chargeback, *, csv_note: str | None = None) -> list[di
     """Build the message: header, the reconciled table, and what it is (measure, rules)."""
     rows = MAX_TABLE_ROWS
     while True:
-        table = escape(chargeback_table(cb, max_rows=rows))
+        table = escape(chargeback_table(cb, max_rows=rows).replace("`", "ˋ"))
         text = f"```{table}```"
         if len(text) <= MAX_SECTION_TEXT or rows <= 1:
             break

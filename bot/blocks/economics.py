@@ -43,6 +43,8 @@ def hints_blocks(
 def unit_blocks(report: UnitReport) -> list[dict[str, Any]]:
     """Build the unit-cost message: the table as monospace text, split to fit sections."""
     blocks: list[dict[str, Any]] = [header("Unit costs")]
-    for chunk in pack(escape(unit_text(report)).splitlines(), MAX_SECTION_TEXT - 6):
+    for chunk in pack(
+        escape(unit_text(report).replace("`", "ˋ")).splitlines(), MAX_SECTION_TEXT - 6
+    ):
         blocks.append(section(f"```{chunk}```"))
     return blocks[:MAX_MESSAGE_BLOCKS]
