@@ -8,7 +8,7 @@ failing (a hint list without CloudWatch is still a hint list).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -27,6 +27,17 @@ from bot.insights.unit_costs import (
 from bot.services import Services
 
 DEFAULT_DAYS = 30
+
+HintSource = Callable[[Services, Sequence[ChargeTotal], date, date], Sequence[Hint]]
+HINT_SOURCES: list[HintSource] = []
+"""More hint sources, folded into the ranked list (the GPU area registers idle findings here)."""
+
+
+def register_hint_source(source: HintSource) -> HintSource:
+    """Add a source of hints (e.g. idle / idle-held GPUs); usable as a decorator."""
+    if source not in HINT_SOURCES:
+        HINT_SOURCES.append(source)
+    return source
 
 
 class NoDataError(CostbotError):
@@ -88,8 +99,13 @@ def gather_hints(
             "endpoint right-sizing needs CloudWatch invocations "
             "(COSTBOT_ENDPOINT_METRICS=true or --cloudwatch)"
         )
-    # Hook for the GPU area: fold idle / idle-held findings and GPU-utilisation
-    # right-sizing (bot.insights.hints.rightsizing_hints) into `groups` here.
+    # The GPU area's findings (idle, idle-held, utilisation right-sizing with
+    # bot.insights.hints.rightsizing_hints) arrive through register_hint_source.
+    for source in HINT_SOURCES:
+        try:
+            groups.append(source(services, charges, start, end))
+        except CostbotError as exc:
+            notes.append(f"{getattr(source, '__name__', 'a hint source')} skipped: {exc}")
     return HintReport(rank_hints(*groups, team=team), start, end, notes)
 
 
@@ -151,3 +167,27 @@ def gather_unit(
     if endpoint is not None:
         runs, teams = [], []
     return UnitReport(start, end, units, runs, teams, notes)
+
+
+def team_unit_lines(services: Services, *, days: int = 7) -> dict[str, str]:
+    """Return one line per team for the weekly digest: $ per 1,000 inferences, $ per GPU-hour.
+
+    Invocations are read only when COSTBOT_ENDPOINT_METRICS is on. "Idle $" joins
+    this line once the GPU area measures utilisation.
+    """
+    from bot.money import format_money
+
+    report = gather_unit(services, days=days, use_metrics=services.settings.endpoint_metrics)
+    parts: dict[str, list[str]] = {}
+    for u in report.endpoints:
+        if u.endpoint.team and u.per_1000 is not None:
+            flag = " (over target)" if u.over_target else ""
+            parts.setdefault(u.endpoint.team, []).append(
+                f"{u.endpoint.name} {format_money(u.per_1000)}/1k inferences{flag}"
+            )
+    for t in report.teams:
+        if t.team and t.per_gpu_hour is not None:
+            parts.setdefault(t.team, []).append(
+                f"GPU {format_money(t.per_gpu_hour)}/GPU-hour over {float(t.gpu_hours):,.0f} GPU-h"
+            )
+    return {team: "; ".join(items) for team, items in sorted(parts.items())}

@@ -277,6 +277,21 @@ def test_any_bill_reconciles_exactly_and_ignores_line_order(
     for r in result.rows:
         if r.team is not None:
             assert abs(r.direct * 10**7 - exact_direct.get(r.team, 0)) < 10**7
+    # each team's share of tax is within a cent of its exact share, worked out here
+    pool = sum(tax)
+    teams = [r.team for r in result.rows if r.team is not None]
+    pcts = {"alpha": Fraction(333, 10), "beta": Fraction(333, 10), "gamma": Fraction(334, 10)}
+    weights = {t: max(exact_direct.get(t, 0), 0) for t in teams}
+    for r in result.rows:
+        if r.team is None:
+            expected = Fraction(pool) if not teams else Fraction(0)
+        elif split == "fixed":
+            expected = pool * pcts.get(r.team, Fraction(0)) / 100
+        elif split == "proportional" and sum(weights.values()) > 0:
+            expected = Fraction(pool * weights[r.team], sum(weights.values()))
+        else:
+            expected = Fraction(pool, len(teams))
+        assert abs(r.shared["tax"] * 10**7 - expected) < 10**7
     # the same bill in another order gives the same rows
     shuffled = list(charges)
     random.Random(seed).shuffle(shuffled)

@@ -224,3 +224,35 @@ def test_gpu_utilisation_and_old_generations_from_plain_data(bill: SampleBill) -
         Fraction(cost) * (1 - Fraction(Decimal("5.672") / Decimal("12.24"))) * MONTH
     )
     assert np.all([len(c.daily) == 30 for c in charges])
+
+
+def test_registered_hint_sources_fold_into_the_ranking(services: Services) -> None:
+    from bot.economics import HINT_SOURCES, register_hint_source
+    from bot.errors import CostbotError
+    from bot.insights.hints import Hint
+
+    def idle_gpus(*_: object) -> list[Hint]:
+        return [
+            Hint("idle", "Stop idle g5.12xlarge", "ml-platform", 10**15, "high", ("idle",), "x")
+        ]
+
+    def broken(*_: object) -> list[Hint]:
+        raise CostbotError("CloudWatch said no")
+
+    register_hint_source(idle_gpus)
+    register_hint_source(broken)
+    try:
+        report = gather_hints(services)
+    finally:
+        HINT_SOURCES.remove(idle_gpus)
+        HINT_SOURCES.remove(broken)
+    assert report.hints[0].kind == "idle"
+    assert any("broken skipped: CloudWatch said no" in n for n in report.notes)
+
+
+def test_digest_lines_per_team(services: Services) -> None:
+    from bot.economics import team_unit_lines
+
+    lines = team_unit_lines(services)
+    assert "llm-serving-prod" in lines["ml-platform"] and "over target" in lines["ml-platform"]
+    assert "/GPU-hour" in lines["ai-research"]
