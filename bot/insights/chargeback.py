@@ -175,6 +175,13 @@ def chargeback_from_store(
     charges = charge_totals(store, start, end, measure)
     if not charges:
         raise ChargebackError(f"no spend in the store for {month}; ingest that month first")
+    key = (by or rules.by).strip().lower()
+    if not any(key in c.tags for c in charges):
+        keys = sorted({k for c in charges for k in c.tags})
+        raise ChargebackError(
+            f"no spend in {month} is tagged {key!r}; tag keys in that month: "
+            + (", ".join(keys[:12]) or "none")
+        )
     complete = last_data_day is None or last_data_day >= end
     return chargeback(
         charges,

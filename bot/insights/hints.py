@@ -26,6 +26,7 @@ from bot.insights.gpu_catalog import (
     is_gpu,
     smallest_fitting,
 )
+from bot.money import decimal_text, format_money
 
 HOURS_PER_MONTH = 730
 TRAINING_FAMILIES = (
@@ -84,8 +85,6 @@ class Hint:
 
     def to_json(self) -> dict[str, object]:
         """Return the hint for ``--json`` (amounts as decimal strings)."""
-        from bot.money import decimal_text
-
         return {
             "kind": self.kind,
             "title": self.title,
@@ -105,8 +104,6 @@ def _monthly(nanos: Fraction | int, days: int) -> int:
 
 
 def _usd(nanos: Fraction | int) -> str:
-    from bot.money import format_money
-
     return format_money(round(nanos))
 
 
@@ -277,7 +274,7 @@ def commitment_hints(charges: Sequence[ChargeTotal], *, team_key: str = "team") 
                 tuple(sorted(c.resource_id for c in members)),
                 {
                     "plan": plan,
-                    "commitment_per_hour": f"{float(commitment) / 1e9:.3f}",
+                    "commitment_per_hour": decimal_text(round(commitment)),
                     "current_coverage": f"{float(coverage):.3f}",
                 },
             )

@@ -77,6 +77,7 @@ def test_chargeback_with_rules_writes_csv_and_parquet(bill: SampleBill, tmp_path
         (("chargeback", "2023-01"), 1, "no spend in the store for 2023-01"),
         (("chargeback", "2024-09", "--rules", "/nonexistent.toml"), 1, "not found"),
         (("unit", "sideways"), 2, "usage: unit"),
+        (("chargeback", "2024-09", "--by", "colour"), 1, "tag keys in that month: environment"),
     ],
 )
 def test_mistakes_are_one_line_errors(

@@ -125,6 +125,7 @@ def test_hints_hold_the_samples_cases_each_with_its_dollar_figure(
     hourly = PRICES["ml.p4d.24xlarge"] + 3 * PRICES["ml.g5.2xlarge"]
     assert plan.monthly_saving == nanos(Fraction(hourly) * Fraction(20, 100) * 730 * 10**9)
     assert plan.details["current_coverage"] == "0.000"
+    assert Decimal(plan.details["commitment_per_hour"]) == hourly * Decimal("0.8")
 
     # a growing S3 bucket whose requests stay flat → Intelligent-Tiering
     tiering = {h.resources[0]: h for h in report.hints if h.kind == "storage-tiering"}
