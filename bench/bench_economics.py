@@ -55,16 +55,19 @@ def main() -> None:
         window = charge_totals(store, date(2026, 10, 2), END)
         print(machine())
         print(f"{len(month):,} charges in October")
-        print(
-            f"read a month of charges: {timed(lambda: charge_totals(store, date(2026, 10, 1), END)):.0f} ms"
-        )
-        print(
-            f"chargeback (read + allocate): {timed(lambda: chargeback_from_store(store, '2026-10', DEFAULT_RULES)):.0f} ms"
-        )
-        print(f"hints over 30 days (after the read): {timed(lambda: bill_hints(window)):.0f} ms")
-        print(
-            f"unit costs (after the read): {timed(lambda: (run_costs(window, ('run',)), team_gpu_spend(window))):.0f} ms"
-        )
+        cases = {
+            "read a month of charges": lambda: charge_totals(store, date(2026, 10, 1), END),
+            "chargeback (read + allocate)": lambda: chargeback_from_store(
+                store, "2026-10", DEFAULT_RULES
+            ),
+            "hints over 30 days (after the read)": lambda: bill_hints(window),
+            "unit costs (after the read)": lambda: (
+                run_costs(window, ("run",)),
+                team_gpu_spend(window),
+            ),
+        }
+        for name, fn in cases.items():
+            print(f"{name}: {timed(fn):.0f} ms (median of 5)")
         store.close()
 
 
