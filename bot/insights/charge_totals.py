@@ -20,9 +20,9 @@ from bot.costs.store import CostStore, day_number
 MEASURES = ("billed", "effective", "list")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, eq=False)
 class ChargeTotal:
-    """One charge of the bill and what it cost over the window (nano-units)."""
+    """One charge of the bill and what it cost over the window (nano-units; read-only by use)."""
 
     sub_account: str
     sub_account_name: str
@@ -39,7 +39,7 @@ class ChargeTotal:
     tags: Mapping[str, str]
     amount: int
     list_amount: int
-    daily: np.ndarray = field(repr=False, compare=False)  # nanos per day of the window
+    daily: np.ndarray = field(repr=False)  # nanos per day of the window
 
     @property
     def usage_type(self) -> str:
@@ -54,48 +54,64 @@ def charge_totals(
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {MEASURES}")
     lo, hi = day_number(start), day_number(end)
-    amounts = "k.billed" if measure == "billed" else f"COALESCE(k.{measure}, k.billed)"
+    column = "k.billed" if measure == "billed" else f"COALESCE(k.{measure}, k.billed)"
     rows = store.conn.execute(
         "SELECT g.sub_account, g.sub_account_name, g.service, g.service_code, "
         "g.service_category, g.region, "
         "k.resource_id, k.resource_type, k.sku, g.charge_category, g.pricing_category, "
-        f"g.currency, ts.tags, k.first_day, {amounts}, COALESCE(k.list, k.billed) "
+        f"g.currency, ts.tags, k.first_day, {column}, COALESCE(k.list, k.billed) "
         "FROM charges k JOIN cost_groups g ON g.id = k.group_id "
         "JOIN tagsets ts ON ts.id = k.tagset_id "
         "WHERE k.last_day >= ? AND k.first_day <= ?",
         [lo, hi],
     ).fetchall()
     span = hi - lo + 1
+    if not rows:
+        return []
+    n = len(rows)
+    firsts = np.fromiter((r[13] for r in rows), dtype=np.int64, count=n)
+    daily_all = _dense([r[14] for r in rows], firsts, lo, span)
+    list_all = _dense([r[15] for r in rows], firsts, lo, span)
     # A resource running across months is one charge per billing period in the store:
     # merge them, so a month boundary never splits a daily pattern.
-    merged: dict[tuple[object, ...], tuple[np.ndarray, np.ndarray]] = {}
-    for row in rows:
-        *dims, tags_json, first, blob, list_blob = row
-        key = (*dims, tags_json)
-        daily = _window(blob, first, lo, span)
-        listed = _window(list_blob, first, lo, span)
-        slot = merged.get(key)
-        merged[key] = (daily, listed) if slot is None else (slot[0] + daily, slot[1] + listed)
+    group: dict[tuple[object, ...], int] = {}
+    group_of = np.fromiter(
+        (group.setdefault(tuple(r[:13]), len(group)) for r in rows), dtype=np.int64, count=n
+    )
+    keys = list(group)
+    if len(keys) < n:
+        daily_g = np.zeros((len(keys), span), dtype=np.int64)
+        list_g = np.zeros((len(keys), span), dtype=np.int64)
+        np.add.at(daily_g, group_of, daily_all)
+        np.add.at(list_g, group_of, list_all)
+        daily_all, list_all = daily_g, list_g
+    amounts = daily_all.sum(axis=1).tolist()
+    list_amounts = list_all.sum(axis=1).tolist()
+    nonzero = (daily_all != 0).any(axis=1).tolist()
     tag_cache: dict[str, dict[str, str]] = {}
     out: list[ChargeTotal] = []
-    for key, (daily, listed) in merged.items():
-        *dims, tags_json = key
-        amount, list_amount = int(daily.sum()), int(listed.sum())
-        if not amount and not list_amount and not daily.any():
+    for i, key in enumerate(keys):
+        if not amounts[i] and not list_amounts[i] and not nonzero[i]:
             continue
-        tags = tag_cache.get(str(tags_json))
+        tags_json = str(key[12] or "")
+        tags = tag_cache.get(tags_json)
         if tags is None:
-            tags = tag_cache[str(tags_json)] = dict(json.loads(str(tags_json))) if tags_json else {}
-        texts = [str(d or "") for d in dims]
-        out.append(ChargeTotal(*texts, tags, amount, list_amount, daily))  # type: ignore[arg-type, call-arg]
+            tags = tag_cache[tags_json] = dict(json.loads(tags_json)) if tags_json else {}
+        texts = key[:12]  # TEXT NOT NULL columns: already strings
+        amount, listed = int(amounts[i]), int(list_amounts[i])
+        out.append(ChargeTotal(*texts, tags, amount, listed, daily_all[i]))  # type: ignore[arg-type, call-arg]
     return out
 
 
-def _window(blob: bytes, first: int, lo: int, span: int) -> np.ndarray:
-    """Return the part of a daily vector inside [lo, lo + span) as a dense int64 array."""
-    vec = np.frombuffer(blob, dtype="<i8")
-    out = np.zeros(span, dtype=np.int64)
-    a, b = max(first, lo), min(first + len(vec), lo + span)
-    if a < b:
-        out[a - lo : b - lo] = vec[a - first : b - first]
+def _dense(blobs: list[bytes], firsts: np.ndarray, lo: int, span: int) -> np.ndarray:
+    """Lay daily vectors (little-endian int64 from ``firsts``) into rows of [lo, lo + span)."""
+    n = len(blobs)
+    flat = np.frombuffer(b"".join(blobs), dtype="<i8")
+    lengths = np.fromiter((len(b) // 8 for b in blobs), dtype=np.int64, count=n)
+    row_of = np.repeat(np.arange(n), lengths)
+    starts = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
+    day = firsts[row_of] + (np.arange(len(flat), dtype=np.int64) - starts[row_of]) - lo
+    keep = (day >= 0) & (day < span)
+    out = np.zeros((n, span), dtype=np.int64)
+    out[row_of[keep], day[keep]] = flat[keep]
     return out

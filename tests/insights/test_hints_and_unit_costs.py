@@ -7,6 +7,7 @@ and fractions, never with costbot's readers or insights.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -215,7 +216,7 @@ def test_gpu_utilisation_and_old_generations_from_plain_data(bill: SampleBill) -
     # the sample runs no p3; p4d → p5 is not favoured by price per unit of work
     assert old_generation_hints(charges) == []
     p3 = [
-        type(c)(**{**c.__dict__, "resource_type": "p3.8xlarge", "sku": "USE1-BoxUsage:p3.8xlarge"})
+        replace(c, resource_type="p3.8xlarge", sku="USE1-BoxUsage:p3.8xlarge")
         for c in charges
         if c.resource_type == "p4d.24xlarge" and c.usage_type.startswith("BoxUsage")
     ]
