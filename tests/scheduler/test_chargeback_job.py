@@ -70,3 +70,15 @@ def test_without_a_channel_nothing_is_scheduled_or_posted(sample_dir: Path) -> N
     (job,) = [j for j in jobs if j.id == "post_monthly_chargeback"]
     assert str(job.trigger.fields[2]) == "1"  # day of month
     services.close()
+
+
+def test_a_month_without_data_is_logged_not_posted(
+    sample_dir: Path, slack_emulator: SlackEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(db_path=sample_dir / "costbot.db", chargeback_channel="C0FINOPS")
+    services = build_services(settings, clock=lambda: datetime(2023, 2, 1, 9, tzinfo=UTC))
+    client = WebClient(token=slack_emulator.bot_token, base_url=slack_emulator.base_url)
+    assert post_monthly_chargeback(services, client) is None
+    assert "no chargeback posted for 2023-01" in caplog.text
+    assert slack_emulator.calls_to("chat.postMessage") == []
+    services.close()
