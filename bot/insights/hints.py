@@ -236,8 +236,10 @@ def commitment_hints(charges: Sequence[ChargeTotal], *, team_key: str = "team") 
         if c.pricing_category not in ("Standard", "OnDemand", ""):
             continue
         eligible[kind] = eligible.get(kind, 0) + c.amount
+        if not _around_the_clock(c):
+            continue
         top = int(c.daily.max())
-        if top > 0 and int(c.daily.min()) * 100 >= top * 95 and _around_the_clock(c):
+        if top > 0 and int(c.daily.min()) * 100 >= top * 95:
             steady.setdefault((kind, c.tags.get(team_key)), []).append(c)
     hints = []
     for (kind, team), members in sorted(steady.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
@@ -287,12 +289,13 @@ def _around_the_clock(c: ChargeTotal) -> bool:
 
     Daily amounts alone cannot tell a 24/7 host from a nightly 5-hour job that
     costs the same each day; without a catalogue price the charge is not judged.
+    Integer arithmetic: list ≥ 23.5 h × days × price.
     """
     item = CATALOG.get(c.resource_type)
     if item is None or c.list_amount <= 0:
         return False
-    hours = Fraction(c.list_amount) / (Fraction(item.price) * 10**9)
-    return hours >= Fraction(235, 10) * len(c.daily)
+    price_nanos = int(item.price * 10**9)
+    return c.list_amount * 10 >= 235 * len(c.daily) * price_nanos
 
 
 def _plan_discount(kind: str, paid: int, listed: int) -> tuple[Fraction, str]:
