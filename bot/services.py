@@ -15,6 +15,7 @@ from bot.aws.endpoint_metrics import SageMakerEndpointMetrics
 from bot.aws.s3_exports import S3ExportSource
 from bot.costs.query import CostQueryEngine
 from bot.costs.store import CostStore
+from bot.metrics import Metrics
 from bot.settings import Settings
 
 
@@ -32,6 +33,7 @@ class Services:
     engine: CostQueryEngine
     clock: Callable[[], datetime] = utc_now
     _boto_clients: dict[str, Any] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
 
     def aws_client(self, service: str) -> Any:
         """Return a boto3 client (honours ``AWS_ENDPOINT_URL`` for moto and proxies)."""
@@ -73,5 +75,13 @@ def build_services(
         allocation_tags=settings.allocation_tags,
         tag_aliases=dict(settings.tag_aliases),
         clock=clock,
+        default_top=settings.top_n,
+        week_start=settings.week_start,
     )
-    return Services(settings=settings, store=store, engine=engine, clock=clock)
+    return Services(
+        settings=settings,
+        store=store,
+        engine=engine,
+        clock=clock,
+        metrics=Metrics(store.data_through),
+    )
