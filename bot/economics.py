@@ -8,7 +8,7 @@ failing (a hint list without CloudWatch is still a hint list).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -18,9 +18,11 @@ from bot.insights.charge_totals import ChargeTotal, charge_totals
 from bot.insights.hints import Hint, bill_hints, endpoint_rightsizing_hints, rank_hints
 from bot.insights.unit_costs import (
     EndpointUnitCost,
+    GpuEfficiency,
     GpuSpend,
     endpoint_costs,
     endpoint_unit_costs,
+    gpu_efficiency,
     run_costs,
     team_gpu_spend,
 )
@@ -31,6 +33,19 @@ DEFAULT_DAYS = 30
 HintSource = Callable[[Services, Sequence[ChargeTotal], date, date], Sequence[Hint]]
 HINT_SOURCES: list[HintSource] = []
 """More hint sources, folded into the ranked list (the GPU area registers idle findings here)."""
+
+
+UtilisationSource = Callable[[Services, date, date], Mapping[str, float]]
+UTILISATION_SOURCES: list[UtilisationSource] = []
+"""Average GPU utilisation (0–1) per instance id over a window: the GPU area registers its
+CloudWatch reader here; unit costs then show busy vs paid GPU-hours and idle $ per team."""
+
+
+def register_utilisation_source(source: UtilisationSource) -> UtilisationSource:
+    """Add a source of GPU utilisation per instance; usable as a decorator."""
+    if source not in UTILISATION_SOURCES:
+        UTILISATION_SOURCES.append(source)
+    return source
 
 
 def register_hint_source(source: HintSource) -> HintSource:
@@ -119,6 +134,7 @@ class UnitReport:
     runs: list[GpuSpend]
     teams: list[GpuSpend]
     notes: list[str] = field(default_factory=list)
+    efficiency: list[GpuEfficiency] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         """Return the ``costbot unit --json`` shape."""
@@ -128,6 +144,7 @@ class UnitReport:
             "endpoints": [e.to_json() for e in self.endpoints],
             "runs": [r.to_json() for r in self.runs],
             "teams": [t.to_json() for t in self.teams],
+            "efficiency": [e.to_json() for e in self.efficiency],
             "notes": self.notes,
         }
 
@@ -164,16 +181,29 @@ def gather_unit(
         units = [u for u in units if u.endpoint.team == team]
         runs = [r for r in runs if r.team == team]
         teams = [t for t in teams if t.team == team]
+    efficiency: list[GpuEfficiency] = []
+    utilisation: dict[str, float] = {}
+    for source in UTILISATION_SOURCES:
+        try:
+            utilisation.update(source(services, start, end))
+        except CostbotError as exc:
+            notes.append(f"GPU utilisation not read: {exc}")
+    if utilisation:
+        efficiency = gpu_efficiency(charges, utilisation)
+        if team is not None:
+            efficiency = [e for e in efficiency if e.team == team]
+    else:
+        notes.append("busy vs paid GPU-hours and idle $ need GPU utilisation (the GPU area)")
     if endpoint is not None:
-        runs, teams = [], []
-    return UnitReport(start, end, units, runs, teams, notes)
+        runs, teams, efficiency = [], [], []
+    return UnitReport(start, end, units, runs, teams, notes, efficiency)
 
 
 def team_unit_lines(services: Services, *, days: int = 7) -> dict[str, str]:
     """Return one line per team for the weekly digest: $ per 1,000 inferences, $ per GPU-hour.
 
-    Invocations are read only when COSTBOT_ENDPOINT_METRICS is on. "Idle $" joins
-    this line once the GPU area measures utilisation.
+    Invocations are read only when COSTBOT_ENDPOINT_METRICS is on; "idle GPU $"
+    appears once a utilisation source is registered (the GPU area).
     """
     from bot.money import format_money
 
@@ -189,5 +219,10 @@ def team_unit_lines(services: Services, *, days: int = 7) -> dict[str, str]:
         if t.team and t.per_gpu_hour is not None:
             parts.setdefault(t.team, []).append(
                 f"GPU {format_money(t.per_gpu_hour)}/GPU-hour over {float(t.gpu_hours):,.0f} GPU-h"
+            )
+    for e in report.efficiency:
+        if e.team:
+            parts.setdefault(e.team, []).append(
+                f"idle GPU {format_money(e.idle_cost)} ({float(e.busy_share) * 100:.0f} % busy)"
             )
     return {team: "; ".join(items) for team, items in sorted(parts.items())}

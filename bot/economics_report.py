@@ -122,6 +122,13 @@ def unit_text(report: UnitReport) -> str:
         lines.append("\nGPU spend per team:")
         for t in report.teams:
             lines.append(_gpu_line(t.name, t))
+    if report.efficiency:
+        lines.append("\nGPU efficiency per team (busy / paid GPU-hours, idle $):")
+        for e in report.efficiency:
+            lines.append(
+                f"  {e.team or '(untagged)':<36} {float(e.busy_share) * 100:>5.1f} % busy of "
+                f"{float(e.paid_gpu_hours):,.0f} GPU-h  idle {format_money(e.idle_cost)}"
+            )
     lines.extend(f"\nnote: {n}" for n in report.notes)
     return "\n".join(lines)
 

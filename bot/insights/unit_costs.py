@@ -225,3 +225,63 @@ def team_gpu_spend(charges: Sequence[ChargeTotal], *, team_key: str = "team") ->
         for team, parts in groups.items()
     ]
     return sorted(out, key=lambda r: (-r.cost, r.name))
+
+
+@dataclass(frozen=True)
+class GpuEfficiency:
+    """A team's paid vs busy GPU-hours and the spend on GPUs doing nothing."""
+
+    team: str | None
+    paid_gpu_hours: Fraction
+    busy_gpu_hours: Fraction
+    cost: int  # nanos, GPU instances with a utilisation figure
+    idle_cost: int  # nanos: cost × (1 − utilisation), per instance
+
+    @property
+    def busy_share(self) -> Fraction:
+        """Return busy ÷ paid GPU-hours (0 when nothing was paid)."""
+        return self.busy_gpu_hours / self.paid_gpu_hours if self.paid_gpu_hours else Fraction(0)
+
+    def to_json(self) -> dict[str, object]:
+        """Return the figures for ``--json``."""
+        return {
+            "team": self.team,
+            "paid_gpu_hours": f"{float(self.paid_gpu_hours):.2f}",
+            "busy_gpu_hours": f"{float(self.busy_gpu_hours):.2f}",
+            "cost": decimal_text(self.cost),
+            "idle_cost": decimal_text(self.idle_cost),
+        }
+
+
+def gpu_efficiency(
+    charges: Sequence[ChargeTotal],
+    utilisation: Mapping[str, float],
+    *,
+    team_key: str = "team",
+) -> list[GpuEfficiency]:
+    """Return busy vs paid GPU-hours and "idle $" per team.
+
+    ``utilisation`` maps an instance id to its average GPU utilisation over the
+    window as a fraction 0–1 (the GPU area's CloudWatch reader supplies it).
+    Instances without a figure are left out rather than guessed.
+    """
+    paid: dict[str | None, Fraction] = {}
+    busy: dict[str | None, Fraction] = {}
+    cost: dict[str | None, int] = {}
+    idle: dict[str | None, Fraction] = {}
+    for c in charges:
+        if c.resource_id not in utilisation or c.resource_type not in CATALOG:
+            continue
+        if c.charge_category != "Usage":
+            continue
+        share = Fraction(min(max(utilisation[c.resource_id], 0.0), 1.0))
+        team = c.tags.get(team_key)
+        hours = gpu_hours(c)
+        paid[team] = paid.get(team, Fraction(0)) + hours
+        busy[team] = busy.get(team, Fraction(0)) + hours * share
+        cost[team] = cost.get(team, 0) + c.amount
+        idle[team] = idle.get(team, Fraction(0)) + c.amount * (1 - share)
+    out = [
+        GpuEfficiency(team, paid[team], busy[team], cost[team], round(idle[team])) for team in paid
+    ]
+    return sorted(out, key=lambda e: (-e.idle_cost, e.team or ""))

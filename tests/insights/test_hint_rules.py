@@ -66,3 +66,17 @@ def test_storage_that_is_read_more_as_it_grows_is_left_alone() -> None:
     assert storage_hints([storage, busy]) == []
     (hint,) = storage_hints([storage, flat])
     assert hint.confidence == "medium" and hint.resources == ("b",)
+
+
+def test_gpu_efficiency_counts_busy_and_idle_per_team() -> None:
+    from bot.insights.unit_costs import gpu_efficiency
+
+    hour = int(Fraction("32.7726") * P)
+    a = charge("i-a", "p4d.24xlarge", "BoxUsage:p4d.24xlarge", [hour * 10] * DAYS)
+    b = charge("i-b", "p4d.24xlarge", "BoxUsage:p4d.24xlarge", [hour * 20] * DAYS)
+    other = charge("i-c", "p4d.24xlarge", "BoxUsage:p4d.24xlarge", [hour] * DAYS)
+    (eff,) = gpu_efficiency([a, b, other], {"i-a": 0.25, "i-b": 0.5})  # i-c: no figure
+    assert eff.paid_gpu_hours == (10 + 20) * DAYS * 8
+    assert eff.busy_gpu_hours == 10 * DAYS * 8 * Fraction(1, 4) + 20 * DAYS * 8 * Fraction(1, 2)
+    assert eff.idle_cost == round(a.amount * Fraction(3, 4) + b.amount * Fraction(1, 2))
+    assert eff.cost == a.amount + b.amount

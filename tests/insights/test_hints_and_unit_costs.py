@@ -258,3 +258,27 @@ def test_digest_lines_per_team(services: Services) -> None:
     lines = team_unit_lines(services)
     assert "llm-serving-prod" in lines["ml-platform"] and "over target" in lines["ml-platform"]
     assert "/GPU-hour" in lines["ai-research"]
+
+
+def test_a_registered_utilisation_source_gives_idle_dollars(
+    bill: SampleBill, services: Services
+) -> None:
+    from bot.economics import UTILISATION_SOURCES, register_utilisation_source
+    from bot.economics_report import unit_text
+
+    lines = window(bill)
+    p4d = sorted(set(lines[lines["sku"] == "USE1-BoxUsage:p4d.24xlarge"]["resource_id"]))
+
+    def quarter_busy(*_: object) -> dict[str, float]:
+        return {rid: 0.25 for rid in p4d}
+
+    register_utilisation_source(quarter_busy)
+    try:
+        report = gather_unit(services, team="ai-research")
+    finally:
+        UTILISATION_SOURCES.remove(quarter_busy)
+    (eff,) = report.efficiency
+    cost = total(lines[lines["resource_id"].isin(p4d)])
+    assert eff.cost == cost and eff.idle_cost == round(Fraction(cost * 3, 4))
+    assert eff.busy_share == Fraction(1, 4)
+    assert "idle $" in unit_text(report)
