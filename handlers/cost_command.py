@@ -12,6 +12,7 @@ from bot.costs.ask import ask
 from bot.costs.grammar import AskBack, HelpRequest, QueryParseError, examples_for
 from bot.costs.query import NoDataYet
 from bot.services import Services
+from handlers.economics_command import answer_economics
 from handlers.errors import answers_on_failure
 from handlers.speak_first import route_subcommand
 
@@ -35,6 +36,9 @@ def answer_cost_command(
     text = slack_unescape(body.get("text") or "").strip()
     # `/cost subscribe|subscriptions|unsubscribe|budget|budgets …` (issue 12) come first.
     if route_subcommand(services, text, body, respond, client):
+        return
+    # economics (issue 16): /cost chargeback | hints | unit, before the cost grammar
+    if answer_economics(services, text, respond, body=body, client=context.get("client")):
         return
     answer_or_help(services, text, respond, user_id=body.get("user_id"))
 

@@ -14,6 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.metrics import Metrics
 from bot.services import Services
+from scheduler.chargeback_job import post_monthly_chargeback
 from scheduler.insight_jobs import insight_jobs
 from scheduler.jobs import refresh_freshness
 from scheduler.runner import JobRunner, JobSpec
@@ -81,5 +82,17 @@ def build_scheduler(
             coalesce=True,
             max_instances=1,
             next_run_time=datetime.now(UTC) + timedelta(seconds=FIRST_TICK_SECONDS),
+        )
+    # economics (issue 16): last month's chargeback, on the 1st at 09:00 UTC
+    if services.settings.chargeback_channel:
+        scheduler.add_job(
+            post_monthly_chargeback,
+            "cron",
+            day=1,
+            hour=9,
+            args=[services],
+            id="post_monthly_chargeback",
+            coalesce=True,
+            max_instances=1,
         )
     return scheduler
