@@ -209,6 +209,8 @@ def followup_text(day_number: int, total_impact: int, currency: str = "USD") -> 
 def closing_text(a: Anomaly, currency: str = "USD") -> str:
     """Return the closing note of an anomaly's thread."""
     total = format_money(a.total_impact, currency, signed=True)
+    if a.status == "expected":
+        return "Marked expected: this is the new level from now on. I stop following up."
     if a.status == "new_level":
         return (
             f"New level learned after {a.days} day(s) since {a.date.isoformat()}; "

@@ -252,3 +252,23 @@ def test_alert_feedback_reaches_the_detector(
     assert rule.verdict == "expected" and rule.start == date(2024, 10, 14)
     assert ids.ANOMALY_EXPECTED in ids.ANOMALY_ACTIONS
     assert clock.now - timedelta(hours=1) < clock.now
+
+
+def test_expected_feedback_closes_the_thread_with_a_note(
+    services: Services, clock: Clock, slack_emulator: SlackEmulator, tmp_path: Path
+) -> None:
+    runner = runner_for(services)
+    tick_until(runner, clock, datetime(2024, 10, 15, 7, 0, tzinfo=UTC))
+    alerts = AnomalyAlerts(services.store)
+    (lead,) = [a for a in alerts.all() if a.state != "closed"]
+    alerts.record_feedback(lead.anomaly_id, "expected", "U1", clock.now)
+    reingest(services, tmp_path, date(2024, 10, 15), (date(2024, 10, 14), date(2024, 10, 15)))
+    tick_until(runner, clock, datetime(2024, 10, 16, 7, 0, tzinfo=UTC))
+    thread = [c for c in slack_emulator.calls_to("chat.postMessage") if c.args.get("thread_ts")]
+    assert [c.args["text"] for c in thread] == [
+        "Marked expected: this is the new level from now on. I stop following up."
+    ]
+    assert (
+        len([c for c in slack_emulator.calls_to("chat.postMessage") if not c.args.get("thread_ts")])
+        == 1
+    )
