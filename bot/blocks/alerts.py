@@ -262,8 +262,3 @@ def budget_alert_blocks(status: BudgetStatus, threshold: str) -> list[dict[str, 
 def budget_list_lines(statuses: Sequence[BudgetStatus | str]) -> list[str]:
     """List budgets for `/cost budgets` (a status, or a text when it could not be computed)."""
     return [f"• {fit(one_line(str(s)), 400)}" for s in statuses]
-
-
-def day_label(d: date) -> str:
-    """Return ``Mon 14 Oct``."""
-    return d.strftime("%a %d %b")
