@@ -8,7 +8,6 @@ buttons (e.g. "Open Jira ticket") through ``extra_buttons``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
 from bot.blocks import ids
