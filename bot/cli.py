@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
 import click
+from rich.console import Console
 
 from bot.commands.common import fail as _fail
 from bot.commands.common import run_or_exit as _run
@@ -28,6 +28,7 @@ from bot.errors import CostbotError
 from bot.money import format_money
 from bot.services import build_services
 from bot.settings import Settings
+from bot.terminal import table_renderer
 from bot.text_report import answer_text, ingest_text
 
 GRAMMAR_HELP = """\
@@ -59,32 +60,27 @@ def ingest_command(
     inputs: tuple[str, ...], db: str | None, fmt: str | None, strict: bool, quiet: bool
 ) -> None:
     """Ingest FOCUS / CUR 2.0 / legacy CUR exports: files, directories or s3://bucket/prefix."""
+    from bot.terminal import IngestProgress
+
     settings = _run(lambda: _settings(db))
     services = _run(lambda: build_services(settings))
-    last = [0.0]
-
-    def progress(rows: int, seconds: float) -> None:
-        if quiet or time.monotonic() - last[0] < 0.5:
-            return
-        last[0] = time.monotonic()
-        rate = rows / seconds if seconds else 0
-        click.echo(f"\r  {rows:,} rows read ({rate:,.0f} rows/s)", nl=False, err=True)
+    out, err = Console(), Console(stderr=True)
 
     def run() -> None:
         remote = services.s3_exports() if any(i.startswith("s3://") for i in inputs) else None
-        result = ingest(
-            services.store,
-            list(inputs),
-            allocation_tags=settings.allocation_tags,
-            aliases=settings.tag_aliases,
-            fmt=fmt,
-            strict=strict,
-            remote=remote,
-            progress=progress,
-        )
-        if not quiet and last[0]:
-            click.echo("", err=True)
-        click.echo(ingest_text(result))
+        with IngestProgress(err, quiet=quiet) as shown:
+            result = ingest(
+                services.store,
+                list(inputs),
+                allocation_tags=settings.allocation_tags,
+                aliases=settings.tag_aliases,
+                fmt=fmt,
+                strict=strict,
+                remote=remote,
+                progress=shown.rows,
+                phase=shown.phase,
+            )
+        click.echo(ingest_text(result, table_renderer(out)))
 
     _run(run)
 
@@ -117,7 +113,7 @@ def cost_command(
         if as_json:
             click.echo(json.dumps(answer.to_json(), indent=2))
         else:
-            click.echo(answer_text(answer))
+            click.echo(answer_text(answer, table_renderer(Console())))
 
     try:
         run()
@@ -215,12 +211,12 @@ def demo_command(db: str | None, data_dir: Path) -> None:
 
     for path in (focus, cur2):
         click.echo(f"\n== costbot ingest {path}")
-        click.echo(ingest_text(_run(partial(ingest_one, path))))
+        click.echo(ingest_text(_run(partial(ingest_one, path)), table_renderer(Console())))
     for words in ("team ai-research", "by team last 30d", "untagged"):
         click.echo(f"\n== costbot cost {words}\n")
         answer = _run(partial(ask_one, words))
         if not isinstance(answer, HelpRequest):
-            click.echo(answer_text(answer))
+            click.echo(answer_text(answer, table_renderer(Console())))
     click.echo(f"\nThe store is {settings.db_path}; ask more with `costbot cost help`.")
 
 
