@@ -188,7 +188,13 @@ class Runtime:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             self.socket_mode = SocketModeHandler(self.app, settings.slack_app_token)
-            self.socket_mode.connect()
+            try:
+                self.socket_mode.connect()
+            except SlackApiError as exc:
+                raise SettingsError(
+                    f"Slack rejected SLACK_APP_TOKEN ({exc.response.get('error')}): it must be "
+                    "an app-level token with the connections:write scope."
+                ) from exc
 
     def run(self, stop: threading.Event, on_ready: Callable[[Runtime], None] | None) -> None:
         """Start, log the start-up line, wait for ``stop``, then stop everything."""

@@ -59,3 +59,17 @@ def test_bad_settings_values_name_the_variable() -> None:
         {"COSTBOT_TAG_ALIASES": "Squad=team", "COSTBOT_ALLOCATION_TAGS": "Team,cc"}
     )
     assert s.tag_aliases["squad"] == "team" and s.allocation_tags == ("team", "cc")
+
+
+def test_an_app_token_slack_rejects_stops_socket_mode_with_a_clear_message(
+    tmp_path: Path, slack_emulator: SlackEmulator
+) -> None:
+    settings = Settings(
+        db_path=tmp_path / "costbot.db",
+        slack_bot_token=slack_emulator.bot_token,
+        slack_app_token="xapp-not-the-right-one",
+        slack_api_url=slack_emulator.base_url,
+        port=0,
+    )
+    with pytest.raises(SettingsError, match=r"Slack rejected SLACK_APP_TOKEN \(invalid_auth\)"):
+        serve(settings)
