@@ -13,9 +13,8 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
-from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 
 from bot.metrics import CONTENT_TYPE
 from bot.services import Services
@@ -47,27 +46,6 @@ def health(services: Services) -> tuple[int, dict[str, Any]]:
     }
 
 
-class _BoltHandler(SlackRequestHandler):
-    """Bolt's WSGI adapter; requests Bolt refuses (bad signature, stale) are logged."""
-
-    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
-        """Hand the body to Bolt, which verifies the signature and acknowledges."""
-        response = self.app.dispatch(
-            BoltRequest(
-                body=request.get_body(),
-                query=request.query_string,
-                headers=request.get_headers(),
-            )
-        )
-        if response.status in (401, 403):
-            log.warning(
-                "refused a Slack request (%d: signature or timestamp invalid)",
-                response.status,
-                extra={"status": response.status, "outcome": "refused"},
-            )
-        return response
-
-
 def wsgi_app(
     services: Services,
     *,
@@ -76,7 +54,7 @@ def wsgi_app(
     healthz: bool = True,
 ) -> WSGIApp:
     """Build the WSGI app serving the Slack endpoint (if ``slack``), the probe and metrics."""
-    bolt = _BoltHandler(slack, path=SLACK_PATH) if slack is not None else None
+    bolt = SlackRequestHandler(slack, path=SLACK_PATH) if slack is not None else None
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")

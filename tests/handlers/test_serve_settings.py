@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,19 @@ def test_an_app_token_slack_rejects_stops_socket_mode_with_a_clear_message(
     )
     with pytest.raises(SettingsError, match=r"Slack rejected SLACK_APP_TOKEN \(invalid_auth\)"):
         serve(settings)
+
+
+def test_a_port_in_use_is_named_not_a_traceback(
+    tmp_path: Path, slack_emulator: SlackEmulator
+) -> None:
+    with socket.create_server(("0.0.0.0", 0)) as taken:
+        port = taken.getsockname()[1]
+        settings = Settings(
+            db_path=tmp_path / "costbot.db",
+            slack_bot_token=slack_emulator.bot_token,
+            slack_signing_secret="secret",
+            slack_api_url=slack_emulator.base_url,
+            port=port,
+        )
+        with pytest.raises(SettingsError, match=rf"cannot listen on port {port} .*set PORT"):
+            serve(settings)
