@@ -21,9 +21,10 @@ from bot.commands.common import fail as _fail
 from bot.commands.common import run_or_exit as _run
 from bot.commands.common import settings_for as _settings
 from bot.costs.ask import ask
-from bot.costs.grammar import HelpRequest, QueryParseError, examples_for
+from bot.costs.freshness import delivery_currencies
+from bot.costs.grammar import AskBack, HelpRequest, QueryParseError, examples_for
 from bot.costs.ingest import FORMATS, IngestResult, ingest
-from bot.costs.model import CostAnswer
+from bot.costs.model import CostAnswer, complete_through
 from bot.errors import CostbotError
 from bot.money import format_money
 from bot.services import build_services
@@ -100,7 +101,9 @@ def cost_command(
     """Ask a cost question, e.g. `costbot cost team ai-research last 30d`."""
     settings = _run(lambda: _settings(db))
     services = _run(lambda: build_services(settings, create_store=False))
-    text = " ".join(_requote(w) for w in words)
+    # One argument is the whole question (`costbot cost "EC2 costs last month"`); several
+    # are grammar words, where an argument with spaces is one value.
+    text = words[0] if len(words) == 1 else " ".join(_requote(w) for w in words)
 
     def run() -> None:
         answer = ask(services.engine, text, default_measure=settings.measure, measure=measure)
@@ -117,6 +120,11 @@ def cost_command(
 
     try:
         run()
+    except AskBack as exc:
+        click.echo(f"costbot: {exc.reason}", err=True)
+        for label, reading in exc.readings:
+            click.echo(f"  {label}: costbot cost {reading}", err=True)
+        sys.exit(2)
     except QueryParseError as exc:
         click.echo(f"costbot: {exc}", err=True)
         click.echo(GRAMMAR_HELP, err=True)
@@ -140,14 +148,17 @@ def status_command(db: str | None) -> None:
     if not rows:
         click.echo("the store is empty; run `costbot ingest PATH`")
         return
+    currencies = delivery_currencies(services.store)
     for r in rows:
+        currency = currencies.get(
+            (str(r["provider"]), str(r["billing_account"]), str(r["billing_period"])), "USD"
+        )
         click.echo(
             f"{r['billing_period']}  {r['provider']:<8} {r['billing_account']:<14} "
-            f"{r['format']:<12} {format_money(int(str(r['effective']))):>16}  "
-            f"ingested {r['ingested_at']}"
+            f"{r['format']:<12} {format_money(int(str(r['effective'])), currency):>16}  "
+            f"ingested {r['ingested_at']}  export {r['export'] or '(unrecorded)'}"
         )
-    through = services.store.data_through()
-    click.echo(f"data through {through.isoformat() if through else '–'}")
+    click.echo(complete_through(services.store.data_through()))
 
 
 @main.command("sample")

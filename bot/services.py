@@ -70,6 +70,8 @@ def build_services(
         allocation_tags=settings.allocation_tags,
         tag_aliases=dict(settings.tag_aliases),
         clock=clock,
+        default_top=settings.top_n,
+        week_start=settings.week_start,
     )
     return Services(
         settings=settings,

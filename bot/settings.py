@@ -16,6 +16,7 @@ from bot.errors import SettingsError
 
 DEFAULT_ALLOCATION_TAGS = ("team", "project", "environment")
 DEFAULT_ALIASES = {"team_name": "team", "env": "environment", "proj": "project"}
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "text"
     metrics_port: int | None = None
+    week_start: int = 0  # COSTBOT_WEEK_START: the first day of "this week" (0 = Monday)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -66,6 +68,15 @@ class Settings:
                     kw[name] = int(env[var])
                 except ValueError as exc:
                     raise SettingsError(f"{var} must be a whole number, got {env[var]!r}") from exc
+        if "top_n" in kw and not 1 <= int(str(kw["top_n"])) <= 50:
+            raise SettingsError(f"COSTBOT_TOP_N must be from 1 to 50, got {env['COSTBOT_TOP_N']!r}")
+        if env.get("COSTBOT_WEEK_START"):
+            day = env["COSTBOT_WEEK_START"].strip().lower()
+            if day not in WEEKDAYS:
+                raise SettingsError(
+                    f"COSTBOT_WEEK_START must be a weekday (monday … sunday), got {day!r}"
+                )
+            kw["week_start"] = WEEKDAYS.index(day)
         for name, var in (
             ("slack_bot_token", "SLACK_BOT_TOKEN"),
             ("slack_app_token", "SLACK_APP_TOKEN"),

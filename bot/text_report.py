@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.costs.ingest import IngestResult
-from bot.costs.model import MEASURE_LABELS, CostAnswer
+from bot.costs.model import MEASURE_LABELS, CostAnswer, complete_through
 from bot.money import format_change, format_money, share_text
 
 KEY_WIDTH = 60  # a longer group key is cut with "…"
@@ -44,6 +44,8 @@ def answer_text(answer: CostAnswer, render_table: TableRenderer = plain_table) -
     q = answer.query
     lines = [
         f"{q.describe()}",
+        f"I read this as: {answer.reading()}",
+        *(f"note: {n}" for n in answer.notes),
         f"{answer.start.isoformat()} – {answer.end.isoformat()} · {MEASURE_LABELS[answer.measure]}",
         "",
     ]
@@ -62,8 +64,7 @@ def answer_text(answer: CostAnswer, render_table: TableRenderer = plain_table) -
         )
     if answer.groups:
         lines += ["", render_table(group_table(answer))]
-    through = answer.data_through.strftime("%Y-%m-%d %H:%M UTC") if answer.data_through else "–"
-    lines += ["", f"data through {through}"]
+    lines += ["", complete_through(answer.data_through)]
     return "\n".join(lines)
 
 
@@ -87,6 +88,7 @@ def ingest_text(result: IngestResult, render_table: TableRenderer = plain_table)
         extra = f", {f.rows_skipped} skipped" if f.rows_skipped else ""
         out.append(f"read {f.file} ({f.format}): {f.rows_read} rows{extra}")
         out += [f"  note: {n}" for n in f.notes]
+    out += [f"note: {n}" for n in result.notes]
     table = TextTable(
         ("period", "provider", "account", "lines", "billed", "effective", "skipped", ""),
         (False, False, False, True, True, True, True, False),
@@ -101,10 +103,19 @@ def ingest_text(result: IngestResult, render_table: TableRenderer = plain_table)
                 format_money(d.billed),
                 format_money(d.effective),
                 str(d.rows_skipped),
-                "(replaced)" if d.replaced else "",
+                f"(replaced {', '.join(d.replaced_exports)}: the same charges)"
+                if d.replaced_exports
+                else "(replaced this export's earlier delivery)"
+                if d.replaced
+                else "",
             )
         )
     out += ["", render_table(table)]
+    exports: dict[str, list[str]] = {}
+    for d in result.deliveries:
+        exports.setdefault(d.export, []).append(d.billing_period)
+    for export, periods in exports.items():
+        out.append(f"  export {export or '(none)'}: {', '.join(sorted(set(periods)))}")
     bad = [b for f in result.files for b in f.bad_rows]
     if bad:
         out += ["", f"{result.rows_skipped} bad row(s) skipped; the first {len(bad)}:"]
