@@ -253,11 +253,16 @@ def serve_command(port: int | None, metrics_port: int | None, db: str | None) ->
         secrets=(settings.slack_bot_token, settings.slack_app_token, settings.slack_signing_secret),
     )
     _run(lambda: serve(settings))
-    _exit_now_if_threads_linger()
+    _exit_now()
 
 
-def _exit_now_if_threads_linger() -> None:
-    """Exit even if a listener thread is stuck (e.g. on a slow Slack call): SIGTERM means now."""
+def _exit_now() -> None:
+    """Exit as soon as ``serve`` has closed everything: SIGTERM means now.
+
+    The store is closed and the logs flushed; what remains is the interpreter's teardown of
+    pandas, pyarrow and friends (seconds on a busy machine) and any listener thread stuck on
+    a slow Slack call, neither worth holding a deployment's stop for.
+    """
     import logging
     import os
     import threading
@@ -269,9 +274,10 @@ def _exit_now_if_threads_linger() -> None:
         logging.getLogger("costbot").warning(
             "exiting with %d thread(s) still running", len(lingering)
         )
-        logging.shutdown()
-        sys.stdout.flush()
-        os._exit(0)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 # Commands of each area live in bot/commands/<area>.py; register them here, one line each.

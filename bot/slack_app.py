@@ -229,8 +229,8 @@ class Runtime:
         )
         routes = "/slack/events, /healthz" if self.mode == "http" else "/healthz"
         log.info(
-            "costbot serving in %s mode: %s on :%d, /metrics on :%d; %s",
-            "Socket Mode" if self.mode == "socket" else "HTTP",
+            "costbot serving in %s: %s on :%d, /metrics on :%d; %s",
+            "Socket Mode" if self.mode == "socket" else "HTTP mode",
             routes,
             self.port,
             self.metrics_port,
