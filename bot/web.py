@@ -12,9 +12,13 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.context import BoltContext
+from slack_bolt.request.internals import build_context
 
 from bot.metrics import CONTENT_TYPE
 from bot.services import Services
@@ -46,6 +50,51 @@ def health(services: Services) -> tuple[int, dict[str, Any]]:
     }
 
 
+class FormBoltRequest(BoltRequest):
+    """A Bolt request whose form body survives the word "payload" in a command's text.
+
+    Bolt takes any form body that contains "payload" anywhere for an interactive payload and,
+    finding no ``payload`` field, parses it as empty: `/cost team payload-api` would be dropped
+    with a 404. A form body without a ``payload`` field is read as the plain form it is.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if self.body or "payload" not in self.raw_body:
+            return
+        form = dict(parse_qsl(self.raw_body, keep_blank_values=True))
+        if form and "payload" not in form:
+            self.body = form
+            self.context = build_context(BoltContext(dict(self.context)), form)
+
+    def to_copyable(self) -> BoltRequest:
+        """Copy for lazy listeners, keeping the form reading."""
+        return FormBoltRequest(
+            body=self.raw_body,
+            query=self.query,
+            headers=self.headers,
+            context=self.context.to_copyable(),
+            mode=self.mode,
+        )
+
+
+class _BoltHandler(SlackRequestHandler):
+    """Bolt's WSGI adapter, reading form bodies with :class:`FormBoltRequest`.
+
+    Each request is logged and counted once, around ``App.dispatch`` (handlers/observe.py).
+    """
+
+    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
+        """Hand the body to Bolt, which verifies the signature and acknowledges."""
+        return self.app.dispatch(
+            FormBoltRequest(
+                body=request.get_body(),
+                query=request.query_string,
+                headers=request.get_headers(),
+            )
+        )
+
+
 def wsgi_app(
     services: Services,
     *,
@@ -54,7 +103,7 @@ def wsgi_app(
     healthz: bool = True,
 ) -> WSGIApp:
     """Build the WSGI app serving the Slack endpoint (if ``slack``), the probe and metrics."""
-    bolt = SlackRequestHandler(slack, path=SLACK_PATH) if slack is not None else None
+    bolt = _BoltHandler(slack, path=SLACK_PATH) if slack is not None else None
 
     def application(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")

@@ -245,3 +245,14 @@ def test_concurrent_questions_each_get_their_own_right_answer(
     for url, text in urls.items():
         (reply,) = slack_emulator.wait_for_response(url, timeout=10)
         assert questions[text] in all_text(reply.args["blocks"]), text
+
+
+def test_a_question_containing_the_word_payload_is_answered_not_dropped(
+    costbot_app: AppUnderTest, slack_client_sim: SlackClientSim, slack_emulator: SlackEmulator
+) -> None:
+    # Bolt reads any form body containing "payload" as an interactive payload and, finding
+    # none, as empty: before the fix this got a 404 and no reply at all.
+    reply = ask(costbot_app, slack_client_sim, slack_emulator, "team payload-api 2024-09")
+    assert reply.get("text")
+    assert "payload-api" in all_text(reply.get("blocks", [])) + reply["text"]
+    slack_emulator.assert_no_invalid_calls()
