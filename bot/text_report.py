@@ -110,6 +110,8 @@ def ingest_text(result: IngestResult, render_table: TableRenderer = plain_table)
                 else "",
             )
         )
+    if not any(row[-1] for row in table.rows):  # no notes: no empty last column
+        table = TextTable(table.headers[:-1], table.right[:-1], [r[:-1] for r in table.rows])
     out += ["", render_table(table)]
     exports: dict[str, list[str]] = {}
     for d in result.deliveries:
