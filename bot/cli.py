@@ -31,7 +31,7 @@ from bot.money import format_money
 from bot.services import build_services
 from bot.settings import Settings
 from bot.terminal import table_renderer
-from bot.text_report import answer_text, ingest_text
+from bot.text_report import TextTable, answer_text, ingest_text
 
 GRAMMAR_HELP = """\
 usage: costbot cost [FILTER ...] [by DIM] [PERIOD] [untagged [KEY ...]] [top N] [measure M]
@@ -150,15 +150,26 @@ def status_command(db: str | None) -> None:
         click.echo("the store is empty; run `costbot ingest PATH`")
         return
     currencies = delivery_currencies(services.store)
+    table = TextTable(
+        ("period", "provider", "account", "format", "effective", "ingested", "export"),
+        (False, False, False, False, True, False, False),
+    )
     for r in rows:
         currency = currencies.get(
             (str(r["provider"]), str(r["billing_account"]), str(r["billing_period"])), "USD"
         )
-        click.echo(
-            f"{r['billing_period']}  {r['provider']:<8} {r['billing_account']:<14} "
-            f"{r['format']:<12} {format_money(int(str(r['effective'])), currency):>16}  "
-            f"ingested {r['ingested_at']}  export {r['export'] or '(unrecorded)'}"
+        table.rows.append(
+            (
+                str(r["billing_period"]),
+                str(r["provider"]),
+                str(r["billing_account"]),
+                str(r["format"]),
+                format_money(int(str(r["effective"])), currency),
+                str(r["ingested_at"]),
+                str(r["export"] or "(unrecorded)"),
+            )
         )
+    click.echo(table_renderer(Console())(table))
     click.echo(complete_through(services.store.data_through()))
 
 

@@ -16,6 +16,7 @@ from tests_support import focus_bill
 sys.path.insert(0, str(Path(__file__).parent / "blocks"))
 
 from answer_factory import dollars, make_answer
+from builders import focus_row, write_csv
 
 from bot.cli import main
 from bot.costs.model import CostQuery, GroupCost, PeriodSpec
@@ -97,3 +98,17 @@ def test_ingest_progress_on_a_terminal_is_live_and_quiet_means_silent() -> None:
     with IngestProgress(Console(file=silent), quiet=True) as shown:
         shown.phase("writing to the store")
     assert silent.getvalue() == ""
+
+
+def test_status_columns_stay_aligned_whatever_the_account_id_length(tmp_path: Path) -> None:
+    db = str(tmp_path / "s.db")
+    for account in ("111111111111", "a-management-account-with-a-long-name"):
+        bill = write_csv(
+            tmp_path / f"{account}.csv",
+            [focus_row("2024-10-01", "1234.50", account=account, resource=f"i-{account}")],
+        )
+        assert CliRunner().invoke(main, ["ingest", "--db", db, "-q", str(bill)]).exit_code == 0
+    result = CliRunner().invoke(main, ["status", "--db", db])
+    assert result.exit_code == 0, result.output
+    edges = {m.end() for line in result.output.splitlines() if (m := MONEY.search(line))}
+    assert len(edges) == 1, result.output  # before: the long account pushed the figure right
