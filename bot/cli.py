@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from bot.commands import jira as jira_commands
 from bot.commands.common import fail as _fail
 from bot.commands.common import run_or_exit as _run
 from bot.commands.common import settings_for as _settings
@@ -239,6 +240,7 @@ def serve_command(port: int | None, db: str | None) -> None:
 
 # Commands of each area live in bot/commands/<area>.py; register them here, one line each.
 # main.add_command(<area>.<command>)
+main.add_command(jira_commands.ticket_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

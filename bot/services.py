@@ -9,12 +9,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.aws.s3_exports import S3ExportSource
 from bot.costs.query import CostQueryEngine
 from bot.costs.store import CostStore
+from bot.errors import CostbotError, SettingsError
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from jira import JIRA
+
+    from bot.jira import JiraTracker
+    from bot.tickets.filing import TicketFiler
+    from bot.tickets.findings import FindingRegistry
+
+
+JIRA_TIMEOUT_SECONDS = 10.0
 
 
 def utc_now() -> datetime:
@@ -31,6 +42,7 @@ class Services:
     engine: CostQueryEngine
     clock: Callable[[], datetime] = utc_now
     _boto_clients: dict[str, Any] = field(default_factory=dict)
+    _jira: dict[str, Any] = field(default_factory=dict)
 
     def aws_client(self, service: str) -> Any:
         """Return a boto3 client (honours ``AWS_ENDPOINT_URL`` for moto and proxies)."""
@@ -48,6 +60,120 @@ class Services:
     def s3_exports(self) -> S3ExportSource:
         """Return the S3 export reader."""
         return S3ExportSource(self.aws_client("s3"))
+
+    # -- Jira tickets (issue 14) ----------------------------------------------------------
+
+    def jira_client(self) -> JIRA:
+        """Build the ``jira.JIRA`` client once (lazily: an unreachable Jira never stops start-up).
+
+        ``get_server_info=True`` asks ``serverInfo`` once, which tells the library
+        whether it talks to Cloud (JQL through ``/search/jql``) or Data Center
+        (``/search``). ``max_retries=0``: the library would otherwise sleep for
+        tens of seconds between retries; costbot's own Retry button is the retry.
+        """
+        jira_settings = self.settings.jira
+        if jira_settings is None:
+            raise SettingsError("Jira is not configured: set JIRA_URL (see the README, Jira)")
+        if "client" not in self._jira:
+            from jira import JIRA, JIRAError
+
+            from bot.jira import translate
+
+            auth: dict[str, Any] = (
+                {"token_auth": jira_settings.pat}
+                if jira_settings.pat
+                else {"basic_auth": (jira_settings.email, jira_settings.api_token)}
+            )
+            try:
+                self._jira["client"] = JIRA(
+                    server=jira_settings.url,
+                    options={"rest_api_version": jira_settings.api_version},
+                    get_server_info=True,
+                    max_retries=0,
+                    timeout=JIRA_TIMEOUT_SECONDS,
+                    **auth,
+                )
+            except JIRAError as exc:
+                raise translate(exc, "connecting to Jira", jira_settings.url) from None
+        client: JIRA = self._jira["client"]
+        return client
+
+    def jira_tracker(self) -> JiraTracker:
+        """Return the Jira adapter (the client itself is built on first use)."""
+        from bot.jira import JiraTracker
+
+        jira_settings = self.settings.jira
+        if jira_settings is None:
+            raise SettingsError("Jira is not configured: set JIRA_URL (see the README, Jira)")
+        if "tracker" not in self._jira:
+            self._jira["tracker"] = JiraTracker(
+                self.jira_client, base_url=jira_settings.url, cloud=jira_settings.is_cloud
+            )
+        tracker: JiraTracker = self._jira["tracker"]
+        return tracker
+
+    def findings(self) -> FindingRegistry:
+        """Return the registry of finding sources (``cost:`` registered here; add yours)."""
+        if "findings" not in self._jira:
+            from bot.state.tickets import TicketRequests
+            from bot.tickets.cost_source import PREFIX, CostFindingSource
+            from bot.tickets.findings import FindingRegistry
+
+            requests = TicketRequests(lambda: self.store.conn, self.clock)
+
+            def question_of(finding_id: str) -> str | None:
+                row = requests.get(finding_id)
+                return row.ref if row else None
+
+            registry = FindingRegistry()
+            registry.register(
+                PREFIX,
+                CostFindingSource(
+                    self.engine, default_measure=self.settings.measure, question_of=question_of
+                ),
+            )
+            self._jira["findings"] = registry
+        registry_: FindingRegistry = self._jira["findings"]
+        return registry_
+
+    def ticket_filer(self) -> TicketFiler | None:
+        """Return the ticket filer, or None when Jira is not configured."""
+        if self.settings.jira is None:
+            return None
+        if "filer" not in self._jira:
+            from bot.state.tickets import TicketRequests
+            from bot.tickets.filing import TicketFiler
+
+            self._jira["filer"] = TicketFiler(
+                self.settings.jira,
+                self.jira_tracker(),
+                TicketRequests(lambda: self.store.conn, self.clock),
+                self.findings(),
+                self.clock,
+            )
+        filer: TicketFiler = self._jira["filer"]
+        return filer
+
+    def post_to_response_url(self, url: str, payload: dict[str, Any]) -> None:
+        """Post to a Slack ``response_url`` (updates an ephemeral message after a modal closed).
+
+        Raises CostbotError when Slack refuses (expired or used-up URL).
+        """
+        from slack_sdk.webhook import WebhookClient
+
+        answer = WebhookClient(url, timeout=10).send_dict(payload)
+        if answer.status_code != 200:
+            raise CostbotError(f"Slack refused the response_url post (HTTP {answer.status_code})")
+
+    def slack_client(self) -> Any:
+        """Return the Slack Web API client for scheduled jobs (None without a bot token)."""
+        if self.settings.slack_bot_token is None:
+            return None
+        if "slack" not in self._jira:
+            from bot.slack_app import web_client
+
+            self._jira["slack"] = web_client(self.settings)
+        return self._jira["slack"]
 
     def close(self) -> None:
         """Close the store."""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.costs.tags import parse_aliases
 from bot.errors import SettingsError
+from bot.jira_settings import JiraSettings, jira_settings_from_env
 
 DEFAULT_ALLOCATION_TAGS = ("team", "project", "environment")
 DEFAULT_ALIASES = {"team_name": "team", "env": "environment", "proj": "project"}
@@ -34,6 +35,7 @@ class Settings:
     port: int = 3000
     aws_endpoint_url: str | None = None
     aws_region: str = "us-east-1"
+    jira: JiraSettings | None = None  # None: Jira is off (no JIRA_URL), no ticket buttons
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -73,5 +75,8 @@ class Settings:
                 kw[name] = env[var]
         if env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION"):
             kw["aws_region"] = env.get("AWS_REGION") or env["AWS_DEFAULT_REGION"]
+        jira = jira_settings_from_env(env)
+        if jira is not None:
+            kw["jira"] = jira
         kw.update(overrides)
         return replace(s, **kw)  # type: ignore[arg-type]

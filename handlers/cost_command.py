@@ -10,6 +10,7 @@ from bot.costs.ask import ask
 from bot.costs.grammar import HelpRequest, QueryParseError, examples_for
 from bot.services import Services
 from handlers.errors import answers_on_failure
+from handlers.tickets import answer_ticket_ref
 
 
 def slack_unescape(text: str) -> str:
@@ -85,5 +86,10 @@ def answer_or_help(
         response_type="ephemeral",
         replace_original=replace_original,
         text=cost_answer_text(answer),
-        blocks=cost_answer_blocks(answer, question=text, default_measure=services.settings.measure),
+        blocks=cost_answer_blocks(
+            answer,
+            question=text,
+            default_measure=services.settings.measure,
+            ticket_ref=answer_ticket_ref(services, answer),
+        ),
     )

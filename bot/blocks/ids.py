@@ -21,7 +21,13 @@ REGROUP = "cost_regroup"
 REPERIOD = "cost_reperiod"
 """Ask the same question over the last 30 days; value: the new text."""
 
-ALL = (SHARE_ANSWER, REGROUP, REPERIOD)
+OPEN_TICKET = "jira_open_ticket"
+"""Open the Jira ticket modal for a finding; value: the finding id (``idle:…``, ``cost:…``)."""
+
+RETRY_TICKET = "jira_retry_ticket"
+"""File a failed ticket request again from the store; value: the finding id."""
+
+ALL = (SHARE_ANSWER, REGROUP, REPERIOD, OPEN_TICKET, RETRY_TICKET)
 
 
 def fits_value(text: str) -> bool:
