@@ -17,6 +17,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot.blocks.cost_answer import cost_answer_blocks
 from bot.blocks.ticket import (
     already_tracked_blocks,
     draft_from_view,
@@ -27,10 +28,13 @@ from bot.blocks.ticket import (
     view_errors,
     with_ticket,
 )
+from bot.costs.ask import ask
+from bot.costs.grammar import HelpRequest
 from bot.costs.model import CostAnswer
 from bot.errors import CostbotError
 from bot.services import Services
 from bot.state.tickets import SlackLocation, TicketRequest
+from bot.tickets.cost_source import PREFIX as COST_PREFIX
 from bot.tickets.cost_source import button_ref
 from bot.tickets.filing import TicketFiler
 from bot.tickets.model import FiledTicket, TicketInProgress
@@ -192,13 +196,15 @@ def _file_and_show(
         respond(
             response_type="ephemeral",
             replace_original=True,
-            text=f"Filed {ticket.key}",
+            text=f"Jira ticket {ticket.key}",
             blocks=filed_blocks(ticket),
         )
-    if row is not None:
-        shown = _show_on_message(services, client, row, ticket, user, summary)
-        if not shown and respond is None:
-            _tell(services, filer, client, user, finding_id, None, "", filed_blocks(ticket))
+    shown = row is not None and _show_on_message(
+        services, client, row, ticket, user, summary, note=ticket.created
+    )
+    if respond is None and (not ticket.created or not shown):
+        blocks = filed_blocks(ticket) if ticket.created else already_tracked_blocks(ticket)
+        _tell(services, filer, client, user, finding_id, None, f"Jira ticket {ticket.key}", blocks)
 
 
 def _show_on_message(
@@ -208,11 +214,20 @@ def _show_on_message(
     ticket: FiledTicket,
     user: str,
     summary: str,
+    *,
+    note: bool,
 ) -> bool:
-    """Put the ticket's link on the finding's message and a note in its thread."""
+    """Put the ticket's link on the finding's message and (``note``) a note in its thread.
+
+    Slack sends the message's blocks with a click on a channel message, but not for an
+    ephemeral one; a ``/cost`` answer is then asked again and redrawn with the link.
+    """
     where = row.slack
     message = where.message or {}
-    blocks = with_ticket(message.get("blocks") or [], ticket, user)
+    original = message.get("blocks") or _redrawn_answer(services, row.ref)
+    if not original:
+        return False
+    blocks = with_ticket(original, ticket, user)
     text = str(message.get("text") or "") or f"Jira ticket {ticket.key}"
     try:
         if where.ephemeral and where.response_url:
@@ -223,6 +238,8 @@ def _show_on_message(
         if not (where.channel_id and where.message_ts):
             return False
         client.chat_update(channel=where.channel_id, ts=where.message_ts, text=text, blocks=blocks)
+        if not note:
+            return True
         note_text, note_blocks = thread_note(ticket, user, summary)
         client.chat_postMessage(
             channel=where.channel_id,
@@ -235,6 +252,20 @@ def _show_on_message(
         log.warning("ticket %s filed, but the Slack message was not updated: %s", ticket.key, exc)
         return False
     return True
+
+
+def _redrawn_answer(services: Services, ref: str) -> list[dict[str, Any]]:
+    """Ask a ``cost:<question>`` again and draw its answer (no ticket button: it has one)."""
+    if not ref.startswith(f"{COST_PREFIX}:"):
+        return []
+    question = ref.partition(":")[2]
+    try:
+        answer = ask(services.engine, question, default_measure=services.settings.measure)
+    except CostbotError:
+        return []
+    if isinstance(answer, HelpRequest):
+        return []
+    return cost_answer_blocks(answer, question=question, default_measure=services.settings.measure)
 
 
 def _tell(
@@ -258,7 +289,7 @@ def _tell(
     row = filer.requests.get(finding_id)
     where = row.slack if row else SlackLocation()
     try:
-        if where.response_url:
+        if where.response_url and row is not None and row.requested_by == user:
             services.post_to_response_url(
                 where.response_url, {"replace_original": False, **payload}
             )

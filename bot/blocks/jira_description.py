@@ -22,7 +22,10 @@ from bot.tickets.findings import FindingContext
 
 NOT_KNOWN = "–"
 SPARKS = "▁▂▃▄▅▆▇█"
-_WIKI_SPECIAL = re.compile(r"([\\|\[\]{}*_^~!+?#-])")
+# Characters that start wiki-markup effects inside text (tables, links, macros, bold,
+# italics, super/subscript, images, underline, citations). Hyphens are left alone: they
+# only strike through as "-text-" between spaces, and ids and dates are full of them.
+_WIKI_SPECIAL = re.compile(r"([\\|\[\]{}*_^~!+?])")
 
 
 # -- what the description says (shared by both formats) -----------------------------------------

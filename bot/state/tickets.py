@@ -48,7 +48,7 @@ CREATE TABLE ticket_requests (
   created INTEGER,                   -- 1: costbot filed it; 0: an open ticket existed
   error TEXT,                        -- the last failure, fit for the user (no secrets)
   attempts INTEGER NOT NULL DEFAULT 0,
-  requested_by TEXT,
+  requested_by TEXT,                 -- who clicked last (response_url is theirs)
   channel_id TEXT,
   message_ts TEXT,
   ephemeral INTEGER NOT NULL DEFAULT 0,
@@ -156,7 +156,7 @@ class TicketRequests:
             return None
         return _request(dict(zip([c[0] for c in cur.description], row, strict=True)))
 
-    def claim(self, finding_id: str, fields: dict[str, Any] | None, user: str | None) -> str | None:
+    def claim(self, finding_id: str, fields: dict[str, Any] | None) -> str | None:
         """Atomically take the right to file the finding's ticket; None if someone has it.
 
         ``fields`` (the request) replaces the stored one when given; None keeps it (Retry).
@@ -166,15 +166,13 @@ class TicketRequests:
         stale = (now - STALE_CLAIM).isoformat()
         cur = self._conn().execute(
             "UPDATE ticket_requests SET status = ?, claim = ?, claimed_at = ?, "
-            "fields = coalesce(?, fields), requested_by = coalesce(?, requested_by), "
-            "attempts = attempts + 1, updated_at = ? "
+            "fields = coalesce(?, fields), attempts = attempts + 1, updated_at = ? "
             "WHERE finding_id = ? AND (status IN (?, ?, ?) OR (status = ? AND claimed_at < ?))",
             (
                 FILING,
                 token,
                 now.isoformat(),
                 json.dumps(fields) if fields is not None else None,
-                user,
                 now.isoformat(),
                 finding_id,
                 *CLAIMABLE,

@@ -97,9 +97,7 @@ class TicketFiler:
             problems = draft.problems()
             if problems:
                 raise TicketRequestInvalid(problems)
-        claim = self.requests.claim(
-            finding_id, draft.to_json() if draft is not None else None, user
-        )
+        claim = self.requests.claim(finding_id, draft.to_json() if draft is not None else None)
         if claim is None:
             existing = self.stored(finding_id)
             if existing is not None:

@@ -190,7 +190,7 @@ def test_a_missing_project_is_named(tmp_path: Path, jira_emulator: JiraEmulator)
     services, _ = jira_services(tmp_path, jira_emulator, extra_env={"JIRA_PROJECT": "NOPE"})
     filer = services.ticket_filer()
     assert filer is not None
-    with pytest.raises(TrackerRequestError, match="project key .*valid project is required"):
+    with pytest.raises(TrackerRequestError, match=r"project key .*valid project is required"):
         filer.file(filer.findings.lookup(IDLE_ID))
 
 
