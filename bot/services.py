@@ -6,6 +6,7 @@ reads the environment or constructs a boto3 / slack_sdk client.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from jira import JIRA
 
     from bot.jira import JiraTracker
+    from bot.jira_settings import JiraSettings
     from bot.tickets.filing import TicketFiler
     from bot.tickets.findings import FindingRegistry
 
@@ -43,6 +45,7 @@ class Services:
     clock: Callable[[], datetime] = utc_now
     _boto_clients: dict[str, Any] = field(default_factory=dict)
     _jira: dict[str, Any] = field(default_factory=dict)
+    _jira_lock: threading.RLock = field(default_factory=threading.RLock)
 
     def aws_client(self, service: str) -> Any:
         """Return a boto3 client (honours ``AWS_ENDPOINT_URL`` for moto and proxies)."""
@@ -74,6 +77,10 @@ class Services:
         jira_settings = self.settings.jira
         if jira_settings is None:
             raise SettingsError("Jira is not configured: set JIRA_URL (see the README, Jira)")
+        with self._jira_lock:
+            return self._build_jira_client(jira_settings)
+
+    def _build_jira_client(self, jira_settings: JiraSettings) -> JIRA:
         if "client" not in self._jira:
             from jira import JIRA, JIRAError
 
@@ -100,11 +107,16 @@ class Services:
 
     def jira_tracker(self) -> JiraTracker:
         """Return the Jira adapter (the client itself is built on first use)."""
-        from bot.jira import JiraTracker
 
         jira_settings = self.settings.jira
         if jira_settings is None:
             raise SettingsError("Jira is not configured: set JIRA_URL (see the README, Jira)")
+        with self._jira_lock:
+            return self._tracker(jira_settings)
+
+    def _tracker(self, jira_settings: JiraSettings) -> JiraTracker:
+        from bot.jira import JiraTracker
+
         if "tracker" not in self._jira:
             self._jira["tracker"] = JiraTracker(
                 self.jira_client, base_url=jira_settings.url, cloud=jira_settings.is_cloud
@@ -114,6 +126,10 @@ class Services:
 
     def findings(self) -> FindingRegistry:
         """Return the registry of finding sources (``cost:`` registered here; add yours)."""
+        with self._jira_lock:
+            return self._findings()
+
+    def _findings(self) -> FindingRegistry:
         if "findings" not in self._jira:
             from bot.state.tickets import TicketRequests
             from bot.tickets.cost_source import PREFIX, CostFindingSource
@@ -140,12 +156,16 @@ class Services:
         """Return the ticket filer, or None when Jira is not configured."""
         if self.settings.jira is None:
             return None
+        with self._jira_lock:
+            return self._filer(self.settings.jira)
+
+    def _filer(self, jira_settings: JiraSettings) -> TicketFiler:
         if "filer" not in self._jira:
             from bot.state.tickets import TicketRequests
             from bot.tickets.filing import TicketFiler
 
             self._jira["filer"] = TicketFiler(
-                self.settings.jira,
+                jira_settings,
                 self.jira_tracker(),
                 TicketRequests(lambda: self.store.conn, self.clock),
                 self.findings(),
