@@ -22,13 +22,15 @@ from dataclasses import replace
 from bot.blocks.query_text import query_text
 from bot.costs.grammar import HelpRequest, parse
 from bot.costs.model import CostAnswer, CostQuery, PeriodSpec
-from bot.costs.query import CostQueryEngine
+from bot.costs.query import NO_TAG, CostQueryEngine
+from bot.errors import CostbotError
 from bot.money import format_change, format_money
 from bot.tickets.findings import FindingContext
 
 PREFIX = "cost"
 TREND_DAYS = 14
 _HASH = re.compile(r"^[0-9a-f]{16}$")
+CONTEXT_TAGS = ("team", "owner", "project")
 LOCATION_DIMENSIONS = {"resource": "resource_id", "account": "account", "region": "region"}
 
 
@@ -107,13 +109,20 @@ class CostFindingSource:
             what += f" Largest {query.group_by}: {top.key} at {format_money(top.cost, cur)}."
         located = {LOCATION_DIMENSIONS[k]: v for k, v in query.filters if k in LOCATION_DIMENSIONS}
         tags = {k: v for k, v in query.filters if k not in LOCATION_DIMENSIONS}
+        for name in ("account", "region"):
+            if name not in located:
+                located[name] = self._single(plain, name)
+        for key in CONTEXT_TAGS:
+            if key not in tags:
+                tags[key] = self._single(plain, key)
+        tags = {k: v for k, v in tags.items() if v}
         return FindingContext(
             finding_id=finding_id_for(query, self.default_measure),
             kind="cost answer",
             ref=f"{PREFIX}:{question}",
             title=f"Cost review: {about} — {spent}",
             what_happened=what,
-            recommended_action=_recommendation(query, question),
+            recommended_action=_recommendation(query, self.default_measure),
             resource_id=located.get("resource_id", ""),
             account=located.get("account", ""),
             region=located.get("region", ""),
@@ -130,6 +139,17 @@ class CostFindingSource:
             measure=answer.measure,
         )
 
+    def _single(self, query: CostQuery, dim: str) -> str:
+        """Return the one value ``dim`` takes in the question's spend ('' if several or none)."""
+        try:
+            answer = self.engine.answer(replace(query, group_by=dim, untagged=None, top=2))
+        except CostbotError:
+            return ""
+        keys = [g.key for g in answer.groups if not g.is_other and g.cost]
+        if len(keys) != 1 or answer.group_count > 1:
+            return ""
+        return "" if keys[0] in (NO_TAG.format(key=dim), "(none)") else keys[0]
+
 
 def _dates(answer: CostAnswer) -> str:
     start, end = answer.start.isoformat(), answer.end.isoformat()
@@ -143,7 +163,7 @@ def _priority(answer: CostAnswer) -> str:
     return "Medium"
 
 
-def _recommendation(query: CostQuery, question: str) -> str:
+def _recommendation(query: CostQuery, default_measure: str) -> str:
     filters = dict(query.filters)
     if "resource" in filters:
         return (
@@ -153,7 +173,9 @@ def _recommendation(query: CostQuery, question: str) -> str:
     if query.untagged is not None:
         return "Tag the untagged resources with their team and project so their spend has an owner."
     who = filters.get("team") or filters.get("project") or "the owners"
+    by = "resource" if query.group_by == "service" else "service"
+    breakdown = query_text(replace(query, group_by=by), default_measure=default_measure)
     return (
         f"Review this spend with {who}: confirm it is expected, and stop or right-size what is "
-        f"not needed. Break it down with /cost {question} by service."
+        f"not needed. Break it down with /cost {breakdown}."
     )
