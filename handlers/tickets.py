@@ -101,7 +101,14 @@ def open_ticket_action(
             blocks=already_tracked_blocks(existing),
         )
         return
-    client.views_open(trigger_id=body["trigger_id"], view=ticket_modal(ctx, filer.draft(ctx)))
+    try:
+        client.views_open(trigger_id=body["trigger_id"], view=ticket_modal(ctx, filer.draft(ctx)))
+    except SlackApiError as exc:
+        code = exc.response.get("error")
+        log.warning("the ticket form did not open: %s", code)
+        raise CostbotError(
+            f"Slack did not open the ticket form ({code}); press Open Jira ticket again."
+        ) from None
     if where.channel_id and where.message_ts and not where.ephemeral:
         try:
             answer = client.chat_getPermalink(channel=where.channel_id, message_ts=where.message_ts)

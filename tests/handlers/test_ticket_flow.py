@@ -340,3 +340,23 @@ def test_without_jira_answers_have_no_ticket_button(
         server.stop()
         app.services.close()
     assert idle_finding().finding_id == IDLE_ID
+
+
+def test_an_expired_trigger_says_to_click_again(
+    ticket_app: TicketApp, slack_client_sim: SlackClientSim, slack_emulator: SlackEmulator
+) -> None:
+    slack_emulator.queue_error("views.open", "expired_trigger_id")
+    url = slack_emulator.new_response_url()
+    click(slack_client_sim, ticket_app, IDLE_ID, url, channel_id=CHANNEL, message=alert_message())
+    (reply,) = slack_emulator.wait_for_response(url)
+    assert "press Open Jira ticket again" in all_text(reply.args["blocks"])
+
+
+def test_an_unknown_finding_is_said_not_opened(
+    ticket_app: TicketApp, slack_client_sim: SlackClientSim, slack_emulator: SlackEmulator
+) -> None:
+    url = slack_emulator.new_response_url()
+    click(slack_client_sim, ticket_app, "idle:i-gone", url, channel_id=CHANNEL)
+    (reply,) = slack_emulator.wait_for_response(url)
+    assert "no finding 'idle:i-gone'" in all_text(reply.args["blocks"])
+    assert not slack_emulator.calls_to("views.open")

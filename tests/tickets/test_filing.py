@@ -242,3 +242,22 @@ def test_unknown_findings_are_named(tmp_path: Path, jira_emulator: JiraEmulator)
     with pytest.raises(UnknownFinding, match="no finding"):
         services.findings().lookup("idle:i-nothing")
     assert idle_finding().team == "ai-research"
+
+
+def test_team_defaults_prefill_project_assignee_and_labels(
+    tmp_path: Path, jira_emulator: JiraEmulator
+) -> None:
+    env = {
+        "JIRA_TEAM_PROJECTS": "ai-research=AIR",
+        "JIRA_TEAM_ASSIGNEES": "ai-research=lead@example.com",
+        "JIRA_TEAM_LABELS": "ai-research=gpu",
+    }
+    services, _ = jira_services(tmp_path, jira_emulator, extra_env=env)
+    filer = services.ticket_filer()
+    assert filer is not None
+    tagged = filer.draft(idle_finding())
+    assert tagged.project == "AIR" and tagged.labels == ("finops", "costbot", "gpu")
+    assert tagged.assignee_email == "ann@example.com", "the owner tag wins over the team default"
+    untagged_owner = filer.draft(idle_finding(owner="ann"))
+    assert untagged_owner.assignee_email == "lead@example.com"
+    assert untagged_owner.priority == "High" and untagged_owner.issue_type == "Task"
