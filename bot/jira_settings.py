@@ -105,6 +105,11 @@ def jira_settings_from_env(env: Mapping[str, str]) -> JiraSettings | None:
             f"JIRA_API_VERSION must be 2 (wiki-markup descriptions) or 3 (Atlassian Document "
             f"Format), got {version!r}"
         )
+    if version == "3" and pat:
+        raise SettingsError(
+            "JIRA_API_VERSION=3 (Atlassian Document Format) is Jira Cloud only; Jira Data "
+            "Center (JIRA_PAT) speaks REST v2: unset JIRA_API_VERSION or set it to 2"
+        )
     labels: tuple[str, ...] = DEFAULT_LABELS
     if env.get("JIRA_LABELS") is not None and env["JIRA_LABELS"].strip():
         labels = _labels("JIRA_LABELS", env["JIRA_LABELS"].split(","))

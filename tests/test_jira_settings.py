@@ -37,7 +37,6 @@ def test_data_center_and_every_option() -> None:
         "JIRA_PROJECT": "OPS",
         "JIRA_ISSUE_TYPE": "Bug",
         "JIRA_LABELS": "finops, gpu",
-        "JIRA_API_VERSION": "3",
         "JIRA_TEAM_PROJECTS": "ai-research=AIR,ml-platform=MLP",
         "JIRA_TEAM_ASSIGNEES": "ai-research=ann@acme.com",
         "JIRA_TEAM_LABELS": "ai-research=gpu training",
@@ -45,11 +44,19 @@ def test_data_center_and_every_option() -> None:
     }
     jira = Settings.from_env(env).jira
     assert jira is not None and not jira.is_cloud and jira.secrets() == ("pat-9",)
-    assert jira.labels == ("finops", "gpu") and jira.api_version == "3"
+    assert jira.labels == ("finops", "gpu") and jira.api_version == "2"
     assert jira.for_team("AI-Research") == TeamDefaults("AIR", "ann@acme.com", ("gpu", "training"))
     assert jira.for_team("ml-platform").project == "MLP"
     assert jira.for_team(None) == TeamDefaults()
     assert jira.poll_minutes == 0
+
+
+def test_adf_descriptions_need_jira_cloud() -> None:
+    env = {"JIRA_URL": "https://jira.acme.internal", "JIRA_PAT": "p", "JIRA_PROJECT": "OPS"}
+    with pytest.raises(SettingsError, match=r"JIRA_API_VERSION=3 .* Jira Cloud only"):
+        Settings.from_env({**env, "JIRA_API_VERSION": "3"})
+    cloud = Settings.from_env({**CLOUD, "JIRA_API_VERSION": "3"}).jira
+    assert cloud is not None and cloud.api_version == "3"
 
 
 @pytest.mark.parametrize(
