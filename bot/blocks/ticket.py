@@ -13,7 +13,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.blocks import ids
-from bot.blocks.limits import MAX_BUTTON_TEXT, MAX_TEXT_OBJECT, truncate
+from bot.blocks.limits import (
+    MAX_BUTTON_TEXT,
+    MAX_MESSAGE_BLOCKS,
+    MAX_TEXT_OBJECT,
+    fit_blocks,
+    truncate,
+)
 from bot.blocks.mrkdwn import context, fit, one_line, section
 from bot.tickets.findings import FindingContext
 from bot.tickets.model import PRIORITIES, FiledTicket, TicketDraft
@@ -189,11 +195,12 @@ def with_ticket(
         out.append(block)
     line = context(_ticket_line(ticket, user))
     line["block_id"] = TICKET_BLOCK_ID
-    if out and out[-1].get("type") == "actions":
+    tail = 2 if out and out[-1].get("type") == "actions" else 1
+    if tail == 2:
         out.insert(len(out) - 1, line)
     else:
         out.append(line)
-    return out[-50:]
+    return fit_blocks(out, MAX_MESSAGE_BLOCKS, keep_tail=tail)
 
 
 TICKET_BLOCK_ID = "jira_ticket"
