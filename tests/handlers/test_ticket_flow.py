@@ -360,3 +360,55 @@ def test_an_unknown_finding_is_said_not_opened(
     (reply,) = slack_emulator.wait_for_response(url)
     assert "no finding 'idle:i-gone'" in all_text(reply.args["blocks"])
     assert not slack_emulator.calls_to("views.open")
+
+
+@pytest.mark.parametrize(
+    ("failure", "shown"),
+    [
+        ("500", "not answering properly (HTTP 500)"),
+        ("401", "refused costbot's credentials"),
+        ("unreachable", "could not be reached"),
+    ],
+)
+def test_each_failure_is_shown_with_retry_and_the_request_kept_without_secrets(
+    ticket_app: TicketApp,
+    slack_client_sim: SlackClientSim,
+    slack_emulator: SlackEmulator,
+    jira_emulator: JiraEmulator,
+    caplog: pytest.LogCaptureFixture,
+    failure: str,
+    shown: str,
+) -> None:
+    click_url = slack_emulator.new_response_url()
+    click(
+        slack_client_sim,
+        ticket_app,
+        IDLE_ID,
+        click_url,
+        channel_id=CHANNEL,
+        message=alert_message(),
+    )
+    (opened,) = slack_emulator.wait_for("views.open")
+    if failure == "unreachable":
+        jira_emulator.stop()
+    else:
+        jira_emulator.fail_next("*", int(failure), times=10)
+    with caplog.at_level("DEBUG"):
+        submit(
+            slack_client_sim,
+            ticket_app,
+            opened.response["view"],
+            changes={"ticket_summary": "Kept"},
+        )
+        (failed,) = slack_emulator.wait_for_response(click_url)
+    text = all_text(failed.args["blocks"])
+    assert shown in text and "Retry" in json.dumps(failed.args["blocks"])
+    filer = ticket_app.services.ticket_filer()
+    assert filer is not None
+    row = filer.requests.get(IDLE_ID)
+    assert row is not None and row.status == "failed" and row.fields is not None
+    assert row.fields["summary"] == "Kept"
+    for secret in ticket_app.services.settings.jira.secrets():  # type: ignore[union-attr]
+        assert secret not in caplog.text
+    assert "Basic " not in caplog.text
+    slack_emulator.assert_no_invalid_calls()
