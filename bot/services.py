@@ -16,6 +16,7 @@ from bot.aws.s3_exports import S3ExportSource
 from bot.costs.query import CostQueryEngine
 from bot.costs.store import CostStore
 from bot.errors import CostbotError, SettingsError
+from bot.metrics import Metrics
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class Services:
     engine: CostQueryEngine
     clock: Callable[[], datetime] = utc_now
     _boto_clients: dict[str, Any] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
     _jira: dict[str, Any] = field(default_factory=dict)
     _jira_lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -214,5 +216,13 @@ def build_services(
         allocation_tags=settings.allocation_tags,
         tag_aliases=dict(settings.tag_aliases),
         clock=clock,
+        default_top=settings.top_n,
+        week_start=settings.week_start,
     )
-    return Services(settings=settings, store=store, engine=engine, clock=clock)
+    return Services(
+        settings=settings,
+        store=store,
+        engine=engine,
+        clock=clock,
+        metrics=Metrics(store.data_through),
+    )

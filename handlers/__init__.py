@@ -12,7 +12,7 @@ from bot.blocks import ids
 from bot.blocks.ticket import MODAL_CALLBACK as TICKET_MODAL
 from bot.services import Services
 from handlers.app_home import app_home_opened
-from handlers.cost_buttons import regroup_action, share_answer_action
+from handlers.cost_buttons import pick_reading_action, regroup_action, share_answer_action
 from handlers.cost_command import ack_cost_command, answer_cost_command
 from handlers.errors import error_handler
 from handlers.retries import RetryDeduplicator
@@ -33,6 +33,7 @@ def register(app: App, services: Services) -> None:
     app.action(ids.SHARE_ANSWER)(ack=_ack, lazy=[share_answer_action])
     app.action(ids.REGROUP)(ack=_ack, lazy=[regroup_action])
     app.action(ids.REPERIOD)(ack=_ack, lazy=[regroup_action])
+    app.action(ids.PICK_READING_PATTERN)(ack=_ack, lazy=[pick_reading_action])
     app.event("app_home_opened")(app_home_opened)
     # Jira tickets (issue 14): the button, the modal, Retry.
     app.action(ids.OPEN_TICKET)(ack=ack_ticket, lazy=[open_ticket_action])

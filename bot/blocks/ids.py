@@ -10,6 +10,8 @@ limit); a question too long for that simply gets no button.
 
 from __future__ import annotations
 
+import re
+
 from bot.blocks.limits import MAX_BUTTON_VALUE, slack_len
 
 SHARE_ANSWER = "cost_share"
@@ -21,15 +23,29 @@ REGROUP = "cost_regroup"
 REPERIOD = "cost_reperiod"
 """Ask the same question over the last 30 days; value: the new text."""
 
+PICK_READING = "cost_pick_reading"
+"""Answer one of the readings of a question costbot could read several ways; value: its text.
+
+The buttons of one message are ``cost_pick_reading_0``, ``_1`` … (Slack wants the
+action ids within a block distinct); :data:`PICK_READING_PATTERN` matches them all.
+"""
+
+PICK_READING_PATTERN = re.compile(rf"^{PICK_READING}(_\d+)?$")
+
 OPEN_TICKET = "jira_open_ticket"
 """Open the Jira ticket modal for a finding; value: the finding id (``idle:…``, ``cost:…``)."""
 
 RETRY_TICKET = "jira_retry_ticket"
 """File a failed ticket request again from the store; value: the finding id."""
 
-ALL = (SHARE_ANSWER, REGROUP, REPERIOD, OPEN_TICKET, RETRY_TICKET)
+ALL = (SHARE_ANSWER, REGROUP, REPERIOD, PICK_READING, OPEN_TICKET, RETRY_TICKET)
 
 
 def fits_value(text: str) -> bool:
     """Tell whether ``text`` can be a button value: non-empty and within Slack's limit."""
     return bool(text.strip()) and slack_len(text) <= MAX_BUTTON_VALUE
+
+
+def pick_reading_id(index: int) -> str:
+    """Return the action id of the ``index``-th reading button of a message."""
+    return f"{PICK_READING}_{index}"

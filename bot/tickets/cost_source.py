@@ -22,7 +22,7 @@ from dataclasses import replace
 from bot.blocks.query_text import query_text
 from bot.costs.grammar import HelpRequest, parse
 from bot.costs.model import CostAnswer, CostQuery, PeriodSpec
-from bot.costs.query import NO_TAG, CostQueryEngine
+from bot.costs.query import NO_TAG, CostQueryEngine, NoDataYet
 from bot.errors import CostbotError
 from bot.money import format_change, format_money
 from bot.tickets.findings import FindingContext
@@ -87,9 +87,11 @@ class CostFindingSource:
         engine = self.engine
         answer = engine.answer(query)
         plain = replace(query, group_by=None, untagged=query.untagged)
-        trend = engine.answer(replace(plain, period=PeriodSpec("last_days", days=TREND_DAYS)))
-        mtd = engine.answer(replace(plain, period=PeriodSpec("mtd")))
-        daily = trend.daily
+        trend = self._answer_or_none(
+            replace(plain, period=PeriodSpec("last_days", days=TREND_DAYS))
+        )
+        mtd = self._answer_or_none(replace(plain, period=PeriodSpec("mtd")))
+        daily = trend.daily if trend else ()
         last_day, last_cost = daily[-1] if daily else (None, None)
         question = query_text(query, default_measure=self.default_measure)
         about = query.describe()
@@ -130,7 +132,7 @@ class CostFindingSource:
             currency=cur,
             spend_yesterday=last_cost,
             spend_day=last_day,
-            spend_mtd=mtd.total,
+            spend_mtd=mtd.total if mtd else None,
             daily=daily,
             impact=answer.total,
             impact_label=f"burned {when}",
@@ -138,6 +140,13 @@ class CostFindingSource:
             observed_at=answer.data_through,
             measure=answer.measure,
         )
+
+    def _answer_or_none(self, query: CostQuery) -> CostAnswer | None:
+        """Answer, or None when the period has no data yet (a month not yet billed)."""
+        try:
+            return self.engine.answer(query)
+        except NoDataYet:
+            return None
 
     def _single(self, query: CostQuery, dim: str) -> str:
         """Return the one value ``dim`` takes in the question's spend ('' if several or none)."""

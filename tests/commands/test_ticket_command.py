@@ -49,7 +49,7 @@ def test_the_hash_id_and_another_spelling_of_the_question_find_the_same_ticket(
 ) -> None:
     env = jira_emulator.env()
     first = CliRunner().invoke(
-        main, ["ticket", "--db", db, "--json", "cost:team ai-research"], env=env
+        main, ["ticket", "--db", db, "--json", "cost:team ai-research 2024-10"], env=env
     )
     assert first.exit_code == 0, first.output
     label = next(x for x in jira_emulator.issues[0].labels if x.startswith("costbot-f-"))
@@ -57,7 +57,7 @@ def test_the_hash_id_and_another_spelling_of_the_question_find_the_same_ticket(
     assert finding.startswith("cost:") and finding_label(finding) == label
     by_hash = CliRunner().invoke(main, ["ticket", "--db", db, "--json", finding], env=env)
     respelled = CliRunner().invoke(
-        main, ["ticket", "--db", db, "--json", "cost:team  ai-research mtd"], env=env
+        main, ["ticket", "--db", db, "--json", "cost:team  ai-research 2024-10 share"], env=env
     )
     assert json.loads(by_hash.output)["created"] is False
     assert json.loads(respelled.output)["created"] is False
@@ -66,7 +66,7 @@ def test_the_hash_id_and_another_spelling_of_the_question_find_the_same_ticket(
 
 def test_the_text_output_names_the_ticket(db: str, jira_emulator: JiraEmulator) -> None:
     result = CliRunner().invoke(
-        main, ["ticket", "--db", db, "cost:team ai-research"], env=jira_emulator.env()
+        main, ["ticket", "--db", db, "cost:team ai-research 2024-10"], env=jira_emulator.env()
     )
     assert result.exit_code == 0
     assert result.output.startswith(f"FIN-1 (created) {jira_emulator.url}/browse/FIN-1")
@@ -75,13 +75,17 @@ def test_the_text_output_names_the_ticket(db: str, jira_emulator: JiraEmulator) 
 def test_failures_exit_1_with_a_message_and_no_secret(db: str, jira_emulator: JiraEmulator) -> None:
     jira_emulator.fail_next("POST /issue", 500)
     result = CliRunner().invoke(
-        main, ["ticket", "--db", db, "--json", "cost:team ai-research"], env=jira_emulator.env()
+        main,
+        ["ticket", "--db", db, "--json", "cost:team ai-research 2024-10"],
+        env=jira_emulator.env(),
     )
     assert result.exit_code == 1
     assert "HTTP 500" in result.output and "Traceback" not in result.output
     assert CLOUD_TOKEN not in result.output
     retried = CliRunner().invoke(
-        main, ["ticket", "--db", db, "--json", "cost:team ai-research"], env=jira_emulator.env()
+        main,
+        ["ticket", "--db", db, "--json", "cost:team ai-research 2024-10"],
+        env=jira_emulator.env(),
     )
     assert json.loads(retried.output)["created"] is True
 
@@ -90,7 +94,9 @@ def test_bad_credentials_and_unknown_findings_are_named(
     db: str, jira_emulator: JiraEmulator
 ) -> None:
     env = jira_emulator.env(JIRA_API_TOKEN="wrong")
-    result = CliRunner().invoke(main, ["ticket", "--db", db, "cost:team ai-research"], env=env)
+    result = CliRunner().invoke(
+        main, ["ticket", "--db", db, "cost:team ai-research 2024-10"], env=env
+    )
     assert result.exit_code == 1 and "JIRA_API_TOKEN" in result.output
     unknown = CliRunner().invoke(
         main, ["ticket", "--db", db, "anomaly:42"], env=jira_emulator.env()

@@ -25,7 +25,6 @@ from ticket_support import IDLE_ID, IdleTestSource, idle_finding, jira_services
 from bot.blocks import ids
 from bot.blocks.ticket import ticket_button
 from bot.http_server import SlackHTTPServer
-from bot.metrics import Metrics
 from bot.services import Services
 from bot.slack_app import build_app
 from bot.tickets.findings import finding_label
@@ -56,9 +55,7 @@ def ticket_app(
         slack_api_url=slack_emulator.base_url,
     )
     app = build_app(services)
-    server = SlackHTTPServer(
-        app, services, Metrics(services.store.data_through), host="127.0.0.1", port=0
-    )
+    server = SlackHTTPServer(app, services, host="127.0.0.1", port=0)
     server.start()
     yield TicketApp(f"http://127.0.0.1:{server.port}/slack/events", services, idle)
     server.stop()

@@ -1,13 +1,13 @@
 """Write the trimmed Jira OpenAPI document the Jira emulator checks requests against.
 
-Usage (from the repository root, with ../shared beside it)::
+Usage (from the repository root)::
 
-    python tests/harness/specs/trim_jira_spec.py [PATH/TO/jira_platform_openapi_v3.json]
+    python tests/harness/specs/trim_jira_spec.py PATH/TO/jira_platform_openapi_v3.json
 
 Keeps only the operations costbot's Jira adapter uses and the component schemas
 they reference (transitively), so tests need no copy of the 2.4 MB original.
 Source: Atlassian's Jira Cloud platform REST API OpenAPI 3.0 document (Apache-2.0),
-as kept in ``shared/specs/jira_platform_openapi_v3.json``.
+published as ``jira_platform_openapi_v3.json``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-SOURCE = HERE.parents[4] / "shared" / "specs" / "jira_platform_openapi_v3.json"
 TARGET = HERE / "jira_platform_openapi_v3.trimmed.json"
 
 OPERATIONS = {
@@ -59,7 +58,9 @@ def strip(node: Any) -> Any:
 
 
 def main() -> None:
-    source = Path(sys.argv[1]) if len(sys.argv) > 1 else SOURCE
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    source = Path(sys.argv[1])
     document = json.loads(source.read_text(encoding="utf-8"))
     paths: dict[str, Any] = {}
     for path, methods in OPERATIONS.items():
