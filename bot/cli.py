@@ -255,7 +255,12 @@ def serve_command(port: int | None, metrics_port: int | None, db: str | None) ->
     configure(
         settings.log_level,
         settings.log_format,
-        secrets=(settings.slack_bot_token, settings.slack_app_token, settings.slack_signing_secret),
+        secrets=(
+            settings.slack_bot_token,
+            settings.slack_app_token,
+            settings.slack_signing_secret,
+            *(settings.jira.secrets() if settings.jira else ()),  # JIRA_API_TOKEN / JIRA_PAT
+        ),
     )
     _run(lambda: serve(settings))
     _exit_now_if_threads_linger()
