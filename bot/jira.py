@@ -167,7 +167,11 @@ def translate(exc: JIRAError, what: str, base_url: str) -> TrackerError:
             f"Jira refused costbot's credentials (HTTP {status}) while {what}: check "
             "JIRA_EMAIL + JIRA_API_TOKEN (Cloud) or JIRA_PAT (Data Center)."
         )
-    if status == 400 or status == 404:
+    if status == 404:
+        return TrackerRequestError(
+            f"Jira at {base_url} answered 404 (not found) while {what}: check JIRA_URL{suffix}."
+        )
+    if status == 400:
         return TrackerRequestError(f"Jira refused the ticket (HTTP {status}){suffix}.", fields)
     if status >= 500 or status == 429 or status == 0:
         return TrackerUnreachable(

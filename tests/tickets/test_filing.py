@@ -261,3 +261,12 @@ def test_team_defaults_prefill_project_assignee_and_labels(
     untagged_owner = filer.draft(idle_finding(owner="ann"))
     assert untagged_owner.assignee_email == "lead@example.com"
     assert untagged_owner.priority == "High" and untagged_owner.issue_type == "Task"
+
+
+def test_a_wrong_jira_url_is_named(tmp_path: Path, jira_emulator: JiraEmulator) -> None:
+    env = {"JIRA_URL": f"{jira_emulator.url}/jira"}
+    services, _ = jira_services(tmp_path, jira_emulator, extra_env=env)
+    filer = services.ticket_filer()
+    assert filer is not None
+    with pytest.raises(TrackerRequestError, match=r"answered 404 .* check JIRA_URL"):
+        filer.file(filer.findings.lookup(IDLE_ID))
