@@ -27,8 +27,6 @@ T = TypeVar("T")
 class TrackerError(CostbotError):
     """The tracker refused or could not be reached; the message says what to fix."""
 
-    retryable = True
-
 
 class TrackerUnreachable(TrackerError):
     """The tracker did not answer (network, DNS, TLS, timeout or a 5xx)."""

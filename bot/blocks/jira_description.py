@@ -75,7 +75,13 @@ def sparkline(values: list[int]) -> str:
 def footer_text(ctx: FindingContext) -> str:
     """Say which finding this is and which cost measure the amounts use."""
     measure = MEASURE_LABELS.get(ctx.measure, ctx.measure)
-    return f"Finding {ctx.finding_id} · amounts are {measure} · filed by costbot"
+    kind = f" ({ctx.kind})" if ctx.kind else ""
+    through = (
+        f" · data through {ctx.observed_at.strftime('%Y-%m-%d %H:%M UTC')}"
+        if ctx.observed_at
+        else ""
+    )
+    return f"Finding {ctx.finding_id}{kind} · amounts are {measure}{through} · filed by costbot"
 
 
 # -- Jira wiki markup (REST v2) ----------------------------------------------------------------

@@ -24,7 +24,7 @@ from bot.blocks.jira_description import description_for
 from bot.errors import CostbotError
 from bot.jira import TicketRef, TicketTracker, TrackerError, TrackerRequestError
 from bot.jira_settings import EMAIL, JiraSettings
-from bot.state.tickets import DONE, FILING, OPEN, TicketRequests
+from bot.state.tickets import OPEN, TicketRequests
 from bot.tickets.findings import FindingContext, FindingRegistry, finding_label
 from bot.tickets.model import (
     MAX_SUMMARY,
@@ -172,7 +172,6 @@ class TicketFiler:
         return out
 
 
-STATUS_WORDS = {OPEN: "open", FILING: "being filed", DONE: "done"}
 _FIELD_HINTS = {
     "project": "the project key (JIRA_PROJECT or the modal's Project)",
     "issuetype": "the issue type (JIRA_ISSUE_TYPE or the modal's Issue type)",
