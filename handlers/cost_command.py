@@ -15,6 +15,7 @@ from bot.services import Services
 from handlers.economics_command import answer_economics
 from handlers.errors import answers_on_failure
 from handlers.speak_first import route_subcommand
+from handlers.tickets import answer_ticket_ref
 
 
 def slack_unescape(text: str) -> str:
@@ -121,5 +122,6 @@ def answer_or_help(
             question=text,
             default_measure=services.settings.measure,
             default_top=engine.default_top,
+            ticket_ref=answer_ticket_ref(services, answer),
         ),
     )

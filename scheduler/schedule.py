@@ -18,6 +18,7 @@ from scheduler.chargeback_job import post_monthly_chargeback
 from scheduler.insight_jobs import insight_jobs
 from scheduler.jobs import refresh_freshness
 from scheduler.runner import JobRunner, JobSpec
+from scheduler.tickets import poll_tickets
 
 TICK_SECONDS = 60
 FIRST_TICK_SECONDS = 15
@@ -92,6 +93,17 @@ def build_scheduler(
             hour=9,
             args=[services],
             id="post_monthly_chargeback",
+            coalesce=True,
+            max_instances=1,
+        )
+    # Jira tickets (issue 14): resolve findings whose tickets are done.
+    if services.settings.jira is not None and services.settings.jira.poll_minutes > 0:
+        scheduler.add_job(
+            poll_tickets,
+            "interval",
+            minutes=services.settings.jira.poll_minutes,
+            args=[services],
+            id="poll_tickets",
             coalesce=True,
             max_instances=1,
         )

@@ -64,6 +64,11 @@ RULES = [
         ("slack_sdk", "slack_bolt", "boto3", "handlers", "scheduler", "bot.blocks", "bot.services"),
         "what the bot remembers knows nothing of Slack or the composition root",
     ),
+    (
+        "bot/tickets",
+        ("slack_sdk", "slack_bolt", "handlers", "scheduler", "jira", "boto3", "bot.services"),
+        "the ticket flow uses the tracker port; only bot/jira.py imports the jira library",
+    ),
 ]
 
 
