@@ -14,21 +14,34 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bot.commands.common import fail as _fail
 from bot.commands.common import run_or_exit as _run
 from bot.commands.common import settings_for as _settings
-from bot.costs.ask import ask
+from bot.costs.formats import FORMATS
 from bot.costs.grammar import HelpRequest, QueryParseError, examples_for
-from bot.costs.ingest import FORMATS, IngestResult, ingest
-from bot.costs.model import CostAnswer
 from bot.errors import CostbotError
 from bot.money import format_money
-from bot.services import build_services
 from bot.settings import Settings
-from bot.text_report import answer_text, ingest_text
+
+if TYPE_CHECKING:
+    from bot.costs.ingest import IngestResult
+    from bot.costs.model import CostAnswer
+    from bot.services import Services
+
+# Heavy libraries (pyarrow, pandas, numpy, boto3) load inside the commands that use
+# them, so `costbot --help` and the start of `costbot cost` stay fast (issue 18).
+
+
+def build_services(settings: Settings, **kwargs: Any) -> Services:
+    """Build the services (imported here, on first use)."""
+    from bot.services import build_services as build
+
+    return build(settings, **kwargs)
+
 
 GRAMMAR_HELP = """\
 usage: costbot cost [FILTER ...] [by DIM] [PERIOD] [untagged [KEY ...]] [top N] [measure M]
@@ -71,6 +84,9 @@ def ingest_command(
         click.echo(f"\r  {rows:,} rows read ({rate:,.0f} rows/s)", nl=False, err=True)
 
     def run() -> None:
+        from bot.costs.ingest import ingest
+        from bot.text_report import ingest_text
+
         remote = services.s3_exports() if any(i.startswith("s3://") for i in inputs) else None
         result = ingest(
             services.store,
@@ -107,6 +123,9 @@ def cost_command(
     text = " ".join(_requote(w) for w in words)
 
     def run() -> None:
+        from bot.costs.ask import ask
+        from bot.text_report import answer_text
+
         answer = ask(services.engine, text, default_measure=settings.measure, measure=measure)
         if isinstance(answer, HelpRequest):
             click.echo(GRAMMAR_HELP)
@@ -196,6 +215,10 @@ def _write_sample(outdir: Path, end: date, days: int, granularity: str) -> list[
 )
 def demo_command(db: str | None, data_dir: Path) -> None:
     """Generate a sample bill, ingest it, and answer three questions (no Slack or AWS needed)."""
+    from bot.costs.ask import ask
+    from bot.costs.ingest import ingest
+    from bot.text_report import answer_text, ingest_text
+
     settings = _run(lambda: _settings(db))
     services = _run(lambda: build_services(settings))
     end = services.clock().date() - timedelta(days=1)

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.aws.s3_exports import S3ExportSource
 from bot.costs.query import CostQueryEngine
 from bot.costs.store import CostStore
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.aws.s3_exports import S3ExportSource
 
 
 def utc_now() -> datetime:
@@ -47,6 +49,8 @@ class Services:
 
     def s3_exports(self) -> S3ExportSource:
         """Return the S3 export reader."""
+        from bot.aws.s3_exports import S3ExportSource  # botocore loads only when S3 is used
+
         return S3ExportSource(self.aws_client("s3"))
 
     def close(self) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from bot.costs.ingest import IngestResult
+from typing import TYPE_CHECKING
+
 from bot.costs.model import MEASURE_LABELS, CostAnswer
 from bot.money import format_change, format_money, share_text
+
+if TYPE_CHECKING:
+    from bot.costs.ingest import IngestResult
 
 
 def answer_text(answer: CostAnswer) -> str:

@@ -22,14 +22,13 @@ from bot.costs.deliveries import (
     not_data_reason,
     select,
 )
+from bot.costs.formats import FORMATS
 from bot.costs.readers.common import IngestError, LineBatch, ReadReport
 from bot.costs.readers.cur import is_cur2, is_legacy_cur, read_cur
 from bot.costs.readers.focus import focus_version, read_focus
 from bot.costs.readers.tabular import column_names
 from bot.costs.rollup import Rollup
 from bot.costs.store import CostStore, DeliveryInfo, DeliveryStats
-
-FORMATS = ("focus", "cur2", "cur")
 
 
 class RemoteFiles(Protocol):

@@ -15,8 +15,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
-import numpy as np
-
 from bot.costs.grammar import Vocabulary
 from bot.costs.model import CostAnswer, CostQuery, GroupCost
 from bot.costs.periods import Window, resolve
@@ -262,6 +260,8 @@ class CostQueryEngine:
                         slot[1] += v
             return sums
         # The charges: daily vectors, concatenated and summed with numpy in one pass.
+        import numpy as np  # here, not at import: start-up stays fast (issue 18)
+
         label_col = "g.sub_account_name" if query.group_by == "account" else "NULL"
         amounts = "k.billed" if measure == "billed" else f"COALESCE(k.{measure}, k.billed)"
         rows = conn.execute(

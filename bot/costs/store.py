@@ -17,13 +17,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 from sqlite_utils import Database
 
-from bot.costs.rollup import DailyAmounts
 from bot.costs.schema import GROUP_COLUMNS, KEY_COLUMNS, migrations
 from bot.errors import StoreError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from bot.costs.rollup import DailyAmounts  # pyarrow and pandas: only when writing
+
+# numpy, pyarrow and pandas are imported where rows are written, not at import: a
+# question needs none of them to open the store (costbot's start-up, issue 18).
 
 EPOCH = date(1970, 1, 1)
 _ROWS_PER_INSERT = 400
@@ -288,6 +295,8 @@ class CostStore:
         file_info: dict[tuple[str, str, str, str], DeliveryInfo],
         replaced: dict[tuple[str, str, str, str], list[str]],
     ) -> list[DeliveryStats]:
+        import numpy as np
+
         pi, ai = 1 + KEY_COLUMNS.index("provider"), 1 + KEY_COLUMNS.index("billing_account")
         position = {d: i for i, d in enumerate(deliveries)}
         delivery_of_key = np.array(
@@ -514,6 +523,8 @@ class DailyVectors:
     """
 
     def __init__(self, daily: DailyAmounts) -> None:
+        import numpy as np
+
         idx = daily.index
         n = len(idx)
         starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]]) if n else np.zeros(0, np.int64)
@@ -575,6 +586,8 @@ def _insert_amounts(
     Multi-row ``INSERT … VALUES (…), (…)`` binds a flat list per statement: about
     three times the rows per second of ``executemany`` on a table of five integers.
     """
+    import numpy as np
+
     n = len(rows.index)
     if n == 0:
         return
