@@ -13,7 +13,8 @@ import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -107,6 +108,7 @@ class CostStore:
         self._local = threading.local()
         self._connections: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._connections_lock = threading.Lock()
+        self._written: dict[tuple[str, str, str, str], int] | None = None  # in a write
         try:
             self.db = Database(self.conn)
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -185,15 +187,32 @@ class CostStore:
         source and period is replaced (and rows stored before exports were
         recorded, export ``''``). Runs as one transaction.
         """
+        with self.writing():
+            return self._replace(keys, daily, groups, cube, key_group, cube_tags, file_info)
+
+    @contextmanager
+    def writing(self) -> Iterator[CostStore]:
+        """Hold one write transaction across several :meth:`replace` calls (one ingest).
+
+        An ingest writes one part of its input at a time (a billing period's
+        files), so that memory holds one part, not the whole delivery; all parts
+        commit together or not at all. A delivery a part already wrote in this
+        transaction is added to, not replaced.
+        """
+        if self._written is not None:  # nested: the outer transaction decides
+            yield self
+            return
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
+        self._written = {}
         try:
-            stats = self._replace(keys, daily, groups, cube, key_group, cube_tags, file_info)
+            yield self
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        return stats
+        finally:
+            self._written = None
 
     def _replace(
         self,
@@ -220,7 +239,10 @@ class CostStore:
                     (provider, account),
                 ).fetchone()[0]
         replaced: dict[tuple[str, str, str, str], list[str]] = {}
+        written = self._written if self._written is not None else {}
         for delivery in deliveries:
+            if delivery in written:
+                continue  # an earlier part of this ingest wrote it: add to it
             export, provider, account, period = delivery
             sid = source_ids[(provider, account)]
             old = conn.execute(
@@ -236,7 +258,7 @@ class CostStore:
                 replaced.setdefault(delivery, []).append(old_export)
                 self._delete_delivery(delivery_id)
         stats = self._delivery_stats(deliveries, keys, daily, file_info, replaced)
-        delivery_ids = self._insert_deliveries(stats, source_ids, file_info)
+        delivery_ids = self._insert_deliveries(stats, source_ids, file_info, written)
 
         tagset_ids = self._tagset_ids({k[-1] for k in keys} | {g[-1] for g in groups})
         group_base = self._next_id("cost_groups")
@@ -336,12 +358,17 @@ class CostStore:
         stats: list[DeliveryStats],
         source_ids: dict[tuple[str, str], int],
         file_info: dict[tuple[str, str, str, str], DeliveryInfo],
+        written: dict[tuple[str, str, str, str], int],
     ) -> dict[tuple[str, str, str, str], int]:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         ids = {}
         for st in stats:
             key = (st.export, st.provider, st.billing_account, st.billing_period)
             info = file_info.get(key) or DeliveryInfo("unknown", (), 0, 0)
+            if key in written:
+                ids[key] = written[key]
+                self._add_to_delivery(written[key], st, info)
+                continue
             cur = self.conn.execute(
                 "INSERT INTO deliveries (export, source_id, billing_period, format, files, "
                 "rows_read, rows_skipped, billed, effective, list, first_day, last_day, "
@@ -366,8 +393,39 @@ class CostStore:
                     json.dumps(info.etags, sort_keys=True),
                 ),
             )
-            ids[key] = int(cur.lastrowid or 0)
+            ids[key] = written[key] = int(cur.lastrowid or 0)
         return ids
+
+    def _add_to_delivery(self, delivery_id: int, st: DeliveryStats, info: DeliveryInfo) -> None:
+        """Fold another part of this ingest into a delivery row it already wrote."""
+        row = self.conn.execute(
+            "SELECT format, files, etags, execution_id, manifest FROM deliveries WHERE id = ?",
+            (delivery_id,),
+        ).fetchone()
+        formats = sorted({*row[0].split(" + "), *st.format.split(" + ")} - {"unknown"})
+        files = sorted({*json.loads(row[1]), *st.files})
+        etags = {**json.loads(row[2]), **info.etags}
+        self.conn.execute(
+            "UPDATE deliveries SET format = ?, files = ?, etags = ?, "
+            "rows_read = rows_read + ?, rows_skipped = rows_skipped + ?, billed = billed + ?, "
+            "effective = effective + ?, list = list + ?, first_day = MIN(first_day, ?), "
+            "last_day = MAX(last_day, ?), execution_id = ?, manifest = ? WHERE id = ?",
+            (
+                " + ".join(formats),
+                json.dumps(files),
+                json.dumps(dict(sorted(etags.items()))),
+                st.rows_read,
+                st.rows_skipped,
+                st.billed,
+                st.effective,
+                st.list,
+                day_number(st.first_day) if st.first_day else None,
+                day_number(st.last_day) if st.last_day else None,
+                row[3] or info.execution,
+                row[4] or info.manifest,
+                delivery_id,
+            ),
+        )
 
     def _holds_any(self, delivery_id: int, charges: set[tuple[str, ...]]) -> bool:
         """Tell whether a stored delivery holds any of these charge identities."""
