@@ -14,12 +14,16 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.costs.grammar import Vocabulary
 from bot.costs.model import CostAnswer, CostQuery, GroupCost
 from bot.costs.periods import Window, resolve
 from bot.costs.store import CostStore, day_number
 from bot.errors import CostbotError
+
+if TYPE_CHECKING:
+    from bot.costs.detail import DetailCache
 
 # dimension -> columns it matches (the first is the one grouped by)
 DIMENSION_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -72,6 +76,7 @@ class _Sums:
     groups: dict[tuple[object, object], list[int]] = field(
         default_factory=dict
     )  # key -> [cur, prev]
+    top: tuple[tuple[GroupCost, ...], int] | None = None  # groups already ranked (detail cache)
 
 
 class CostQueryEngine:
@@ -85,14 +90,17 @@ class CostQueryEngine:
         tag_aliases: dict[str, str] | None = None,
         clock: Callable[[], datetime] | None = None,
         use_cube: bool = True,
+        use_detail_cache: bool = True,
     ) -> None:
         self.store = store
         self.use_cube = use_cube
+        self.use_detail_cache = use_detail_cache
         self.allocation_tags = tuple(allocation_tags)
         self.tag_aliases = dict(tag_aliases or {})
         self.clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.Lock()
         self._vocab: tuple[str | None, Vocabulary] | None = None
+        self._detail: DetailCache | None = None  # resource-level answers (issue 18)
 
     # -- vocabulary --------------------------------------------------------------------------
 
@@ -259,6 +267,10 @@ class CostQueryEngine:
                     elif prev_lo <= day <= prev_hi:
                         slot[1] += v
             return sums
+        if self.use_detail_cache and query.group_by in (None, "resource"):
+            fast = self._detail_sums(query, plan, measure, lo, hi, window)
+            if fast is not None:
+                return fast
         # The charges: daily vectors, concatenated and summed with numpy in one pass.
         import numpy as np  # here, not at import: start-up stays fast (issue 18)
 
@@ -311,10 +323,122 @@ class CostQueryEngine:
                 sums.groups[g] = [c, p]
         return sums
 
+    def _detail_sums(
+        self, query: CostQuery, plan: _Plan, measure: str, lo: int, hi: int, window: Window
+    ) -> _Sums | None:
+        """Answer from the in-memory detail (bot/costs/detail.py): totals, or by resource."""
+        import numpy as np
+
+        from bot.costs.detail import DetailCache
+
+        with self._lock:
+            if self._detail is None:
+                self._detail = DetailCache(self.store)
+        ids = None
+        groups: list[set[int]] = []
+        tagsets: list[set[int]] = []
+        resources: list[str] = []
+        conn = self.store.conn
+        simple = query.untagged is None and not any(
+            d in ("resource_type", "sku") for d, _ in query.filters
+        )
+        for dim, value in query.filters if simple else ():
+            if dim == "resource":
+                resources.append(value)
+            elif dim in DIMENSION_COLUMNS:
+                cols = DIMENSION_COLUMNS[dim]
+                groups.append(
+                    {
+                        r[0]
+                        for r in conn.execute(
+                            "SELECT id FROM cost_groups WHERE "
+                            + " OR ".join(f"{c} = ?" for c in cols),
+                            [value] * len(cols),
+                        )
+                    }
+                )
+            else:
+                tagsets.append(
+                    {
+                        r[0]
+                        for r in conn.execute(
+                            "SELECT tagset_id FROM tags WHERE key = ? AND value = ?", (dim, value)
+                        )
+                    }
+                )
+        if plan.where and not simple:
+            where = " AND ".join(plan.where)
+            ids = np.asarray(
+                [
+                    r[0]
+                    for r in self.store.conn.execute(
+                        "SELECT k.id FROM charges k JOIN cost_groups g ON g.id = k.group_id "
+                        f"WHERE k.last_day >= ? AND k.first_day <= ? AND {where} "
+                        "ORDER BY k.id",
+                        [lo, hi, *plan.params],
+                    )
+                ],
+                dtype=np.int64,
+            )
+        current = (day_number(window.start), hi)
+        previous = (day_number(window.previous_start), day_number(window.previous_end))
+        # With filters the cube can answer (e.g. a team), the days come from the cube.
+        whole = replace(query, group_by=None)
+        filtered = ids is not None or bool(groups or tagsets or resources)
+        cube_plan = self._plan(whole, None) if filtered and query.untagged is None else None
+        days_from_cube = cube_plan is not None and cube_plan.cube
+        got = self._detail.window_sums(
+            measure,
+            lo,
+            hi,
+            current,
+            previous,
+            ids,
+            days=not days_from_cube,
+            groups=groups,
+            tagsets=tagsets,
+            resources=resources,
+        )
+        if got is None:
+            return None
+        by_day = (
+            self._sums(whole, cube_plan, window).by_day
+            if days_from_cube and cube_plan is not None and len(got.resource)
+            else got.by_day
+        )
+        sums = _Sums(by_day=by_day)
+        if query.group_by == "resource":
+            nonzero = (got.current != 0) | (got.previous != 0)
+            codes, cur, prev = got.resource[nonzero], got.current[nonzero], got.previous[nonzero]
+            order = np.lexsort((codes, -cur))  # by cost, then name (codes follow name order)
+            top = max(query.top, 1)
+            names = [got.names[c] or "(none)" for c in codes[order[:top]].tolist()]
+            items = [
+                GroupCost(n, c, p)
+                for n, c, p in zip(
+                    names, cur[order[:top]].tolist(), prev[order[:top]].tolist(), strict=True
+                )
+            ]
+            rest = order[top:]
+            if len(rest):
+                items.append(
+                    GroupCost(
+                        f"other ({len(rest)} more)",
+                        int(cur[rest].sum()),
+                        int(prev[rest].sum()),
+                        is_other=True,
+                        members=len(rest),
+                    )
+                )
+            sums.top = (tuple(items), int(nonzero.sum()))
+        return sums
+
     def _top_groups(self, query: CostQuery, sums: _Sums) -> tuple[tuple[GroupCost, ...], int]:
         dim = query.group_by
         if dim is None:
             return (), 0
+        if sums.top is not None:
+            return sums.top
         # Group by the key alone; a key's label (an account's name) is the largest one seen,
         # so a line without the name or a renamed account does not split the group.
         merged: dict[object, list[int]] = {}
