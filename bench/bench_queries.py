@@ -56,7 +56,8 @@ def main() -> dict[str, object]:
     teams = engine.vocabulary().tag_values.get("team", [])
     team = "ai-research" if "ai-research" in teams else teams[0]
     resource = store.conn.execute(
-        "SELECT resource_id FROM charges WHERE resource_id <> '' ORDER BY billed_total DESC LIMIT 1"
+        "SELECT resource_id FROM charges WHERE resource_id <> '' AND last_day = "
+        "(SELECT MAX(last_day) FROM charges) ORDER BY billed_total DESC LIMIT 1"
     ).fetchone()[0]
     questions = {
         f"team {team} last 30d": f"team {team} last 30d",
