@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from bot.costs.query import CostQueryEngine
 from bot.costs.store import CostStore
+from bot.metrics import Metrics
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from bot.aws.endpoint_metrics import SageMakerEndpointMetrics
     from bot.aws.s3_exports import S3ExportSource
 
 
@@ -33,6 +35,7 @@ class Services:
     engine: CostQueryEngine
     clock: Callable[[], datetime] = utc_now
     _boto_clients: dict[str, Any] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
 
     def aws_client(self, service: str) -> Any:
         """Return a boto3 client (honours ``AWS_ENDPOINT_URL`` for moto and proxies)."""
@@ -53,6 +56,12 @@ class Services:
 
         return S3ExportSource(self.aws_client("s3"))
 
+    def endpoint_metrics(self) -> SageMakerEndpointMetrics:
+        """Return the SageMaker endpoint invocations reader (CloudWatch)."""
+        from bot.aws.endpoint_metrics import SageMakerEndpointMetrics  # botocore: on first use
+
+        return SageMakerEndpointMetrics(self.aws_client("cloudwatch"))
+
     def close(self) -> None:
         """Close the store."""
         self.store.close()
@@ -72,5 +81,13 @@ def build_services(
         allocation_tags=settings.allocation_tags,
         tag_aliases=dict(settings.tag_aliases),
         clock=clock,
+        default_top=settings.top_n,
+        week_start=settings.week_start,
     )
-    return Services(settings=settings, store=store, engine=engine, clock=clock)
+    return Services(
+        settings=settings,
+        store=store,
+        engine=engine,
+        clock=clock,
+        metrics=Metrics(store.data_through),
+    )

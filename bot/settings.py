@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from bot.costs.tags import parse_aliases
@@ -16,6 +17,7 @@ from bot.errors import SettingsError
 
 DEFAULT_ALLOCATION_TAGS = ("team", "project", "environment")
 DEFAULT_ALIASES = {"team_name": "team", "env": "environment", "proj": "project"}
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,17 @@ class Settings:
     port: int = 3000
     aws_endpoint_url: str | None = None
     aws_region: str = "us-east-1"
+    # economics (issue 16): chargeback rules and channel, unit-cost target, run tags
+    allocation_rules: Path | None = None
+    chargeback_channel: str | None = None
+    inference_target: Decimal = Decimal("0.001")
+    run_tags: tuple[str, ...] = ("run", "experiment")
+    endpoint_metrics: bool = False
+    # Operations (issue 11: serve): logging and a separate metrics port.
+    log_level: str = "INFO"
+    log_format: str = "text"
+    metrics_port: int | None = None
+    week_start: int = 0  # COSTBOT_WEEK_START: the first day of "this week" (0 = Monday)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -62,6 +75,15 @@ class Settings:
                     kw[name] = int(env[var])
                 except ValueError as exc:
                     raise SettingsError(f"{var} must be a whole number, got {env[var]!r}") from exc
+        if "top_n" in kw and not 1 <= int(str(kw["top_n"])) <= 50:
+            raise SettingsError(f"COSTBOT_TOP_N must be from 1 to 50, got {env['COSTBOT_TOP_N']!r}")
+        if env.get("COSTBOT_WEEK_START"):
+            day = env["COSTBOT_WEEK_START"].strip().lower()
+            if day not in WEEKDAYS:
+                raise SettingsError(
+                    f"COSTBOT_WEEK_START must be a weekday (monday … sunday), got {day!r}"
+                )
+            kw["week_start"] = WEEKDAYS.index(day)
         for name, var in (
             ("slack_bot_token", "SLACK_BOT_TOKEN"),
             ("slack_app_token", "SLACK_APP_TOKEN"),
@@ -73,5 +95,64 @@ class Settings:
                 kw[name] = env[var]
         if env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION"):
             kw["aws_region"] = env.get("AWS_REGION") or env["AWS_DEFAULT_REGION"]
+        kw.update(_economics_from_env(env))
+        kw.update(_operations_from_env(env))
         kw.update(overrides)
         return replace(s, **kw)  # type: ignore[arg-type]
+
+
+def _economics_from_env(env: Mapping[str, str]) -> dict[str, object]:
+    """Read the economics settings (issue 16): COSTBOT_ALLOCATION_RULES and friends."""
+    kw: dict[str, object] = {}
+    if env.get("COSTBOT_ALLOCATION_RULES"):
+        kw["allocation_rules"] = Path(env["COSTBOT_ALLOCATION_RULES"])
+    if env.get("COSTBOT_CHARGEBACK_CHANNEL"):
+        kw["chargeback_channel"] = env["COSTBOT_CHARGEBACK_CHANNEL"].strip()
+    if env.get("COSTBOT_INFERENCE_TARGET"):
+        try:
+            target = Decimal(env["COSTBOT_INFERENCE_TARGET"].strip().lstrip("$"))
+        except InvalidOperation:
+            target = Decimal(-1)
+        if not target.is_finite() or target <= 0:
+            raise SettingsError(
+                "COSTBOT_INFERENCE_TARGET must be a positive $ amount per inference, e.g. 0.001"
+            )
+        kw["inference_target"] = target
+    if env.get("COSTBOT_RUN_TAGS"):
+        tags = tuple(t.strip().lower() for t in env["COSTBOT_RUN_TAGS"].split(",") if t.strip())
+        if not tags:
+            raise SettingsError(
+                "COSTBOT_RUN_TAGS must name at least one tag key, e.g. run,experiment"
+            )
+        kw["run_tags"] = tags
+    if env.get("COSTBOT_ENDPOINT_METRICS"):
+        value = env["COSTBOT_ENDPOINT_METRICS"].strip().lower()
+        if value not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+            raise SettingsError("COSTBOT_ENDPOINT_METRICS must be true or false")
+        kw["endpoint_metrics"] = value in ("1", "true", "yes", "on")
+    return kw
+
+
+def _operations_from_env(env: Mapping[str, str]) -> dict[str, object]:
+    """``COSTBOT_LOG_LEVEL``, ``COSTBOT_LOG_FORMAT``, ``COSTBOT_METRICS_PORT``."""
+    kw: dict[str, object] = {}
+    if env.get("COSTBOT_LOG_LEVEL"):
+        level = env["COSTBOT_LOG_LEVEL"].strip().upper()
+        if level == "WARN":
+            level = "WARNING"
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise SettingsError("COSTBOT_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR")
+        kw["log_level"] = level
+    if env.get("COSTBOT_LOG_FORMAT"):
+        fmt = env["COSTBOT_LOG_FORMAT"].strip().lower()
+        if fmt not in ("text", "json"):
+            raise SettingsError("COSTBOT_LOG_FORMAT must be text or json")
+        kw["log_format"] = fmt
+    if env.get("COSTBOT_METRICS_PORT"):
+        try:
+            kw["metrics_port"] = int(env["COSTBOT_METRICS_PORT"])
+        except ValueError as exc:
+            raise SettingsError(
+                f"COSTBOT_METRICS_PORT must be a whole number, got {env['COSTBOT_METRICS_PORT']!r}"
+            ) from exc
+    return kw

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.costs.model import MEASURE_LABELS, CostAnswer
+from bot.costs.model import MEASURE_LABELS, CostAnswer, complete_through
 from bot.money import format_change, format_money, share_text
 
 if TYPE_CHECKING:
@@ -17,6 +17,8 @@ def answer_text(answer: CostAnswer) -> str:
     q = answer.query
     lines = [
         f"{q.describe()}",
+        f"I read this as: {answer.reading()}",
+        *(f"note: {n}" for n in answer.notes),
         f"{answer.start.isoformat()} – {answer.end.isoformat()} · {MEASURE_LABELS[answer.measure]}",
         "",
     ]
@@ -45,8 +47,7 @@ def answer_text(answer: CostAnswer) -> str:
                 f"  {key:<{width}}  {format_money(g.cost, cur):>16}  "
                 f"{share_text(g.cost, base):>8}  {chg:>9}"
             )
-    through = answer.data_through.strftime("%Y-%m-%d %H:%M UTC") if answer.data_through else "–"
-    lines += ["", f"data through {through}"]
+    lines += ["", complete_through(answer.data_through)]
     return "\n".join(lines)
 
 

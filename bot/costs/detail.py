@@ -156,13 +156,14 @@ class DetailCache:
         *,
         days: bool = True,
         groups: Sequence[set[int]] = (),
-        tagsets: Sequence[set[int]] = (),
-        resources: Sequence[str] = (),
+        tagsets: Sequence[tuple[set[int], bool]] = (),
+        resources: Sequence[tuple[set[str], bool]] = (),
     ) -> WindowSums | None:
         """Sum charges ``ids`` (None: all) per day over [lo, hi] and per resource per window.
 
-        Without ``ids``, charges are chosen here: those in every set of
-        ``groups`` (cost_groups ids) and ``tagsets``, with one of ``resources``.
+        Without ``ids``, charges are chosen here: those whose group is in every
+        set of ``groups`` (cost_groups ids), whose tag set is in (or, excluded,
+        not in) each of ``tagsets``, and whose resource is (not) one of ``resources``.
         ``days=False`` skips the per-day sums (the caller has them from the cube).
         Returns None when the cache cannot answer exactly (the store changed
         under it, or a running sum could overflow); the caller then reads the store.
@@ -176,12 +177,18 @@ class DetailCache:
             mask = (charges.last >= lo) & (charges.first <= hi)
             for wanted in groups:
                 mask &= np.isin(charges.group, np.fromiter(wanted, np.int64, len(wanted)))
-            for wanted in tagsets:
-                mask &= np.isin(charges.tagset, np.fromiter(wanted, np.int64, len(wanted)))
-            for name in resources:
-                at = bisect.bisect_left(charges.resources, name)
-                found = at < len(charges.resources) and charges.resources[at] == name
-                mask &= charges.resource == (at if found else -1)
+            for wanted, excluded in tagsets:
+                hit = np.isin(charges.tagset, np.fromiter(wanted, np.int64, len(wanted)))
+                mask &= ~hit if excluded else hit
+            for names, excluded in resources:
+                codes = [bisect.bisect_left(charges.resources, n) for n in names]
+                known = [
+                    c
+                    for c, n in zip(codes, names, strict=True)
+                    if c < len(charges.resources) and charges.resources[c] == n
+                ]
+                hit = np.isin(charges.resource, np.asarray(known, dtype=np.int64))
+                mask &= ~hit if excluded else hit
             pick = np.flatnonzero(mask)
         else:
             pick = np.searchsorted(charges.ids, ids)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,6 +29,10 @@ QUESTIONS = [
     "by resource untagged last 30d",
     "last 30d",
     "2024-09-03..2024-10-02",
+    # filled in below: a field given twice (either value), and an excluded value
+    "team ai-research by resource last 30d | team ml-platform",
+    "by resource last 30d | -team ai-research",
+    "by resource last 30d | -resource bucket",
 ]
 
 
@@ -50,8 +55,15 @@ def answer(store: CostStore, text: str, *, cache: bool) -> object:
         use_cube=False,
         use_detail_cache=cache,
     )
-    query = parse(text, engine.vocabulary())
+    words, _, extra = text.partition(" | ")
+    query = parse(words, engine.vocabulary())
     assert isinstance(query, CostQuery)
+    if extra.startswith("-"):
+        field, value = extra[1:].split()
+        query = replace(query, excludes=((field, value),))
+    elif extra:
+        field, value = extra.split()
+        query = replace(query, filters=(*query.filters, (field, value)))
     return engine.answer(query)
 
 
