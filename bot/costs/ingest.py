@@ -31,6 +31,8 @@ from bot.costs.readers.tabular import column_names
 from bot.costs.rollup import Rollup
 from bot.costs.store import CostStore, DeliveryInfo, DeliveryStats
 
+ROWS_PER_WRITE = 1 << 20  # lines held before a write: about one Parquet row group
+
 
 class RemoteFiles(Protocol):
     """Where ``s3://`` inputs come from (an adapter built at the composition root)."""
@@ -194,6 +196,7 @@ def ingest(
     strict: bool = False,
     remote: RemoteFiles | None = None,
     progress: Callable[[int, float], None] | None = None,
+    rows_per_write: int = ROWS_PER_WRITE,
 ) -> IngestResult:
     """Read every input and replace the deliveries they contain, atomically.
 
@@ -201,7 +204,9 @@ def ingest(
     files say which period they hold (Parquet statistics, manifests): each part
     is rolled up and written before the next is read, so memory holds one
     month, not the whole bill, and the store's write transaction spans them
-    all. Files whose period is unknown before reading (CSV) form one part.
+    all. Files whose period is unknown before reading (CSV) form one part. A
+    part is also written whenever it holds ``rows_per_write`` lines, so peak
+    memory does not grow with the size of a month.
     """
     started = time.perf_counter()
     result = IngestResult()
@@ -215,40 +220,48 @@ def ingest(
     any_rows = False
     with store.writing():
         for part in parts(selection.files):
-            rollup = Rollup(cube_tags)
-            delivery_files = _read_part(
-                part, rollup, result, started, fmt, strict, aliases, remote, progress
-            )
-            _check_one_layout(delivery_files, layouts)
-            if not rollup.keys:
-                continue
-            any_rows = True
-            daily, cube = rollup.finish()
-            stats += store.replace(
-                keys=rollup.keys,
-                daily=daily,
-                groups=rollup.groups,
-                cube=cube,
-                key_group=rollup.key_group,
-                cube_tags=cube_tags,
-                file_info={
-                    d: DeliveryInfo(
-                        format=" + ".join(sorted(formats)),
-                        files=tuple(sorted(files)),
-                        rows_read=sum(r.rows_read for r in reports),
-                        rows_skipped=sum(r.rows_skipped for r in reports),
-                        execution=" + ".join(
-                            sorted({f.execution for f in files.values() if f.execution})
-                        ),
-                        manifest=" + ".join(
-                            sorted({f.manifest for f in files.values() if f.manifest})
-                        ),
-                        etags={n: f.version for n, f in sorted(files.items())},
-                    )
-                    for d, (formats, files, reports) in delivery_files.items()
-                },
-            )
-            del rollup, daily, cube  # one part at a time
+            for rollup, delivery_files in _read_part(
+                part,
+                lambda: Rollup(cube_tags),
+                rows_per_write,
+                result,
+                started,
+                fmt,
+                strict,
+                aliases,
+                remote,
+                progress,
+            ):
+                _check_one_layout(delivery_files, layouts)
+                if not rollup.keys:
+                    continue
+                any_rows = True
+                daily, cube = rollup.finish()
+                stats += store.replace(
+                    keys=rollup.keys,
+                    daily=daily,
+                    groups=rollup.groups,
+                    cube=cube,
+                    key_group=rollup.key_group,
+                    cube_tags=cube_tags,
+                    file_info={
+                        d: DeliveryInfo(
+                            format=" + ".join(sorted(formats)),
+                            files=tuple(sorted(files)),
+                            rows_read=sum(r.rows_read for r in reports),
+                            rows_skipped=sum(r.rows_skipped for r in reports),
+                            execution=" + ".join(
+                                sorted({f.execution for f in files.values() if f.execution})
+                            ),
+                            manifest=" + ".join(
+                                sorted({f.manifest for f in files.values() if f.manifest})
+                            ),
+                            etags={n: f.version for n, f in sorted(files.items())},
+                        )
+                        for d, (formats, files, reports) in delivery_files.items()
+                    },
+                )
+                del rollup, daily, cube  # one part at a time
         if not any_rows:
             skipped = result.rows_skipped
             listed = [str(b) for f in result.files for b in f.bad_rows][:5]
@@ -270,7 +283,8 @@ DeliveryFiles = dict[
 
 def _read_part(
     part: Sequence[DataFile],
-    rollup: Rollup,
+    new_rollup: Callable[[], Rollup],
+    rows_per_write: int,
     result: IngestResult,
     started: float,
     fmt: str | None,
@@ -278,8 +292,15 @@ def _read_part(
     aliases: Mapping[str, str],
     remote: RemoteFiles | None,
     progress: Callable[[int, float], None] | None,
-) -> DeliveryFiles:
-    """Read one part's files into the roll-up; return its deliveries' files and reports."""
+) -> Iterator[tuple[Rollup, DeliveryFiles]]:
+    """Read one part's files; yield a roll-up to write whenever it holds ``rows_per_write``.
+
+    Bounding the rows held, not only the billing periods, keeps memory flat
+    however large a month is: a charge met again after a write is stored as a
+    further row of the same delivery (sums stay exact). A file's report goes
+    with the write in which the file ends.
+    """
+    rollup = new_rollup()
     delivery_files: DeliveryFiles = {}
     for data_file in part:
         name = data_file.name
@@ -288,21 +309,25 @@ def _read_part(
             if name.startswith("s3://") and remote
             else nullcontext(Path(name))
         )
+        touched: set[tuple[str, str, str, str]] = set()
         with opener as path:
             report, batches = read_file(path, name, fmt=fmt, strict=strict, aliases=aliases)
             result.files.append(report)
             for batch in batches:
+                if rollup.rows >= rows_per_write:  # before adding: a file's last batch stays
+                    yield rollup, delivery_files
+                    rollup, delivery_files, touched = new_rollup(), {}, set()
                 for provider, account, period in rollup.add(batch.table, data_file.export):
-                    formats, files, reports = delivery_files.setdefault(
-                        (data_file.export, provider, account, period), (set(), {}, [])
-                    )
+                    key = (data_file.export, provider, account, period)
+                    formats, files, _ = delivery_files.setdefault(key, (set(), {}, []))
                     formats.add(report.format)
-                    if name not in files:
-                        files[name] = data_file
-                        reports.append(report)
+                    files[name] = data_file
+                    touched.add(key)
                 if progress:
                     progress(result.rows_read, time.perf_counter() - started)
-    return delivery_files
+        for key in sorted(touched):
+            delivery_files[key][2].append(report)
+    yield rollup, delivery_files
 
 
 def _check_one_layout(

@@ -501,3 +501,32 @@ def test_a_delivery_read_in_two_parts_is_one_delivery_with_exact_sums(
     assert total(store) == Decimal("3.70")
     cube = store.conn.execute("SELECT SUM(billed) FROM daily_group_costs").fetchone()[0]
     assert from_nanos(cube) == total(store)  # cube == detail
+
+
+def test_a_month_written_in_several_bounded_parts_gives_the_same_answers(
+    tmp_path: Path, store: CostStore
+) -> None:
+    rows = [
+        (f"2024-10-{d:02d}", f"2222222222{r:02d}", f"{r}.{d:02d}")
+        for d in range(1, 29)
+        for r in range(1, 6)
+    ]
+    path = write_cur2(lines(*rows), tmp_path / "one" / "cur2.parquet")[0]
+    small = pq.ParquetFile(path).read()
+    pq.write_table(small, path, row_group_size=7)  # many small batches
+    other = CostStore(tmp_path / "other.db")
+    try:
+        whole = run(other, path)
+        split = ingest(store, [str(path)], allocation_tags=("team",), aliases={}, rows_per_write=10)
+        assert [(d.billing_period, d.billed, d.rows_read, d.lines) for d in split.deliveries] == [
+            (d.billing_period, d.billed, d.rows_read, d.lines) for d in whole.deliveries
+        ]
+        assert by_account(store) == by_account(other)
+        detail = "SELECT resource_id, SUM(billed_total) FROM charges GROUP BY 1 ORDER BY 1"
+        assert store.conn.execute(detail).fetchall() == other.conn.execute(detail).fetchall()
+        assert len(store.deliveries()) == 1 and store.deliveries()[0]["rows_read"] == len(rows)
+        count = "SELECT COUNT(*) FROM charges"
+        assert store.conn.execute(count).fetchone()[0] > other.conn.execute(count).fetchone()[0]
+        assert total(store) == total(other) == sum(Decimal(x) for _, _, x in rows)
+    finally:
+        other.close()
