@@ -94,9 +94,15 @@ NOTES = [
     "the same run are somewhat robust. The lead will re-measure on a quiet machine.",
     "Ingest reads one billing period at a time (the split comes from manifests and Parquet "
     "statistics) and writes each period before reading the next, all in one transaction: "
-    "peak RSS went from 1727 MiB to 624 MiB on the bench org in back-to-back runs. Speed is "
-    "unchanged: ingest is still one process; the periods are independent, so a process pool "
-    "over them is the next lever (not built).",
+    "peak RSS went from 1727 MiB to 624 MiB on the bench org in back-to-back runs. At x4 "
+    "(29 M lines, a month of 2.5 M lines) it was 1291 MiB: memory now grows with the size of "
+    "a month, not of the bill. Writing every 1 M lines within a month (`rows_per_write`) "
+    "brought x4 to 1106 MiB but stored each charge three times (store 447 -> 830 MB), so the "
+    "default keeps a month whole up to 4 M lines; with the SQLite page cache at 64 MiB while "
+    "writing (256 MiB for answering) x4 peaks at 1124 MiB = 1.18 GB: not yet flat. The x4 figure first read 2.5 GB because ru_maxrss of "
+    "the ingest child included the generating parent's memory at fork; it is now VmHWM.",
+    "Ingest speed is unchanged: one process. The parts are independent, so a process pool "
+    "over them (writing in part order, for determinism) is the next lever; not built.",
     "Resource-level questions read an in-memory copy of the charges' daily amounts as int64 "
     "prefix sums (bot/costs/detail.py), built on the first such question after an ingest "
     "(a few seconds on the bench org) and costing about 16 bytes per charge-day per measure "

@@ -31,7 +31,10 @@ from bot.costs.readers.tabular import column_names
 from bot.costs.rollup import Rollup
 from bot.costs.store import CostStore, DeliveryInfo, DeliveryStats
 
-ROWS_PER_WRITE = 1 << 20  # lines held before a write: about one Parquet row group
+# Lines held before a write. Each write stores a charge met again as a further row, so
+# a small budget trades store size for memory: 1 M lines cut the x4 org's peak RSS by
+# 185 MiB but doubled its store; 4 M keeps a month of up to ~100 000 resources whole.
+ROWS_PER_WRITE = 4 << 20
 
 
 class RemoteFiles(Protocol):

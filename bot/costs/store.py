@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 EPOCH = date(1970, 1, 1)
 _ROWS_PER_INSERT = 400
+_READ_CACHE_KIB = 262144  # 256 MiB of pages for answering
+_WRITE_CACHE_KIB = 65536  # 64 MiB while an ingest writes
 
 
 def day_number(d: date) -> int:
@@ -132,7 +134,7 @@ class CostStore:
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA cache_size=-262144")
+            conn.execute(f"PRAGMA cache_size=-{_READ_CACHE_KIB}")
             conn.execute("PRAGMA temp_store=MEMORY")
             conn.execute("PRAGMA busy_timeout=10000")
             self._local.conn = conn
@@ -203,6 +205,9 @@ class CostStore:
             yield self
             return
         conn = self.conn
+        # A smaller page cache while writing: SQLite spills the transaction's pages to the
+        # WAL instead of holding up to 256 MiB of them beside the roll-up (issue 18).
+        conn.execute(f"PRAGMA cache_size=-{_WRITE_CACHE_KIB}")
         conn.execute("BEGIN IMMEDIATE")
         self._written = {}
         try:
@@ -213,6 +218,7 @@ class CostStore:
             raise
         finally:
             self._written = None
+            conn.execute(f"PRAGMA cache_size=-{_READ_CACHE_KIB}")
 
     def _replace(
         self,
