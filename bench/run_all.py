@@ -99,7 +99,8 @@ NOTES = [
     "a month, not of the bill. Writing every 1 M lines within a month (`rows_per_write`) "
     "brought x4 to 1106 MiB but stored each charge three times (store 447 -> 830 MB), so the "
     "default keeps a month whole up to 4 M lines; with the SQLite page cache at 64 MiB while "
-    "writing (256 MiB for answering) x4 peaks at 1124 MiB = 1.18 GB: not yet flat. The x4 figure first read 2.5 GB because ru_maxrss of "
+    "writing (256 MiB for answering) x4 peaks at 1124 MiB = 1.18 GB: not yet flat. The x4 "
+    "figure first read 2.5 GB because ru_maxrss of "
     "the ingest child included the generating parent's memory at fork; it is now VmHWM.",
     "Ingest speed is unchanged: one process. The parts are independent, so a process pool "
     "over them (writing in part order, for determinism) is the next lever; not built.",
