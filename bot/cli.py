@@ -23,7 +23,6 @@ from bot.commands.common import fail as _fail
 from bot.commands.common import run_or_exit as _run
 from bot.commands.common import settings_for as _settings
 from bot.costs.formats import FORMATS
-from bot.costs.freshness import delivery_currencies
 from bot.costs.grammar import AskBack, HelpRequest, QueryParseError, examples_for
 from bot.costs.model import complete_through
 from bot.errors import CostbotError
@@ -173,6 +172,8 @@ def status_command(db: str | None) -> None:
     if not rows:
         click.echo("the store is empty; run `costbot ingest PATH`")
         return
+    from bot.costs.freshness import delivery_currencies
+
     currencies = delivery_currencies(services.store)
     for r in rows:
         currency = currencies.get(
