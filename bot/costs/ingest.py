@@ -200,6 +200,7 @@ def ingest(
     remote: RemoteFiles | None = None,
     progress: Callable[[int, float], None] | None = None,
     rows_per_write: int = ROWS_PER_WRITE,
+    phase: Callable[[str], None] | None = None,
 ) -> IngestResult:
     """Read every input and replace the deliveries they contain, atomically.
 
@@ -210,6 +211,9 @@ def ingest(
     all. Files whose period is unknown before reading (CSV) form one part. A
     part is also written whenever it holds ``rows_per_write`` lines, so peak
     memory does not grow with the size of a month.
+
+    ``progress`` hears rows read so far; ``phase`` hears each later step by name
+    (once per part).
     """
     started = time.perf_counter()
     result = IngestResult()
@@ -239,7 +243,11 @@ def ingest(
                 if not rollup.keys:
                     continue
                 any_rows = True
+                if phase:
+                    phase("rolling up by day and group")
                 daily, cube = rollup.finish()
+                if phase:
+                    phase("writing to the store")
                 stats += store.replace(
                     keys=rollup.keys,
                     daily=daily,
