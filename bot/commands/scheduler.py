@@ -21,13 +21,13 @@ from typing import Any
 import click
 
 from bot.commands.common import DB_HELP, fail, run_or_exit, settings_for
-from bot.insights.anomalies import Anomaly, anomalies_json, with_root_causes
-from bot.insights.requests import parse_budget, parse_channel, parse_filters, parse_subscribe
-from bot.insights.views import budget_statuses, digest_of
 from bot.money import format_money
 from bot.services import Services, build_services
 from bot.settings import Settings
 from bot.state.scheduling import Budgets, Subscriptions
+
+# The insights (numpy, pandas) are imported inside the commands: `costbot --help` and
+# `costbot cost …` must not pay for them (tests/test_startup.py).
 
 
 def _services(db: str | None, *, create: bool = False) -> Services:
@@ -105,6 +105,8 @@ def run_job_command(name: str, db: str | None) -> None:
 @click.option("--db", help=DB_HELP)
 def subscribe_command(channel: str, words: tuple[str, ...], db: str | None) -> None:
     """Subscribe CHANNEL to a digest: daily|weekly [on DAY] [FILTERS…] [at HH:MM] [tz ZONE]."""
+    from bot.insights.requests import parse_channel, parse_subscribe
+
     services = _services(db)
     target = run_or_exit(lambda: parse_channel(channel))
     request = run_or_exit(lambda: parse_subscribe(_words(words), services.engine.vocabulary()))
@@ -161,6 +163,8 @@ def digest_command(
 ) -> None:
     """Produce the digest of FILTERS (all spend by default), as Slack would post it."""
     from bot.blocks.alerts import digest_lines
+    from bot.insights.requests import parse_filters
+    from bot.insights.views import digest_of
     from scheduler.insight_jobs import digest_chart, insight_settings
 
     services = _services(db)
@@ -188,6 +192,7 @@ def _post_digest(services: Services, channel: str, digest: Any, chart: bytes) ->
     from slack_sdk.errors import SlackApiError
 
     from bot.blocks.alerts import digest_blocks, digest_text
+    from bot.insights.requests import parse_channel
     from scheduler.insight_jobs import upload_chart
 
     client = _slack_client(services.settings)
@@ -224,6 +229,7 @@ def anomalies_command(
     by: str | None, since: str | None, scan_all: bool, as_json: bool, db: str | None
 ) -> None:
     """List cost anomalies with their root cause (default: those of the last 7 days of data)."""
+    from bot.insights.anomalies import anomalies_json, with_root_causes
     from scheduler.insight_jobs import insight_settings
 
     services = _services(db)
@@ -234,7 +240,7 @@ def anomalies_command(
         except ValueError:
             fail(f"--since takes a date like 2024-10-01, not {since!r}", 2)
 
-    def run() -> list[Anomaly]:
+    def run() -> list[Any]:
         from bot.insights.views import scan_store
 
         found = scan_store(services.engine, insight_settings(services))
@@ -276,6 +282,8 @@ def budget_group() -> None:
 @click.option("--db", help=DB_HELP)
 def budget_set_command(words: tuple[str, ...], db: str | None) -> None:
     """Set a budget: [FILTERS…] AMOUNT monthly [alert 50,80,100] [channel #c]."""
+    from bot.insights.requests import parse_budget
+
     services = _services(db)
     request = run_or_exit(lambda: parse_budget(_words(words), services.engine.vocabulary()))
     channel = request.channel or services.settings.alert_channel
@@ -300,6 +308,8 @@ def budget_set_command(words: tuple[str, ...], db: str | None) -> None:
 @click.option("--db", help=DB_HELP)
 def budget_list_command(db: str | None) -> None:
     """List budgets with the month so far and the month-end forecast."""
+    from bot.insights.views import budget_statuses
+
     services = _services(db)
     statuses = run_or_exit(
         lambda: budget_statuses(services.engine, measure=services.settings.measure)
