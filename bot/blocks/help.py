@@ -32,6 +32,11 @@ GRAMMAR = "\n".join(
         "• *measure*: `measure effective` (amortized, the default), `measure billed` "
         "(as invoiced), `measure list` (on-demand price)",
         "• *share*: post the answer in the channel instead of only to you",
+        "• `tag:KEY VALUE` / `by tag:KEY` always mean the tag, `dim:NAME` the built-in "
+        "dimension (for a tag key named like one, e.g. `service`)",
+        "Or just ask: `what did ai-research spend on SageMaker last week?`, "
+        "`EC2 costs last 30 days`, `which team spent the most yesterday`, "
+        "`untagged spend last month by account`. Every answer says how it read you.",
     ]
 )
 

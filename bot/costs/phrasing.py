@@ -944,8 +944,8 @@ class _Reader:
             wanted, n = DIMENSION_WORDS[w[4:]], 1
         elif w in self.ix.keys and (w.startswith(TAG_PREFIX) or w not in FIELD_WORDS):
             wanted, n = self.ix.keys[w], 1
-        elif w in FIELD_WORDS:
-            wanted, n = FIELD_WORDS[w], 1
+        elif w in FIELD_WORDS or w in DIMENSION_WORDS:
+            wanted, n = FIELD_WORDS.get(w) or DIMENSION_WORDS[w], 1
         if wanted is None:
             return 0
         j = self.skip_filler(i + n)
@@ -1006,7 +1006,7 @@ class _Reader:
     def _field_named(self, word: str) -> str | None:
         if word in self.ix.keys:
             return self.ix.keys[word]
-        return FIELD_WORDS.get(word)
+        return FIELD_WORDS.get(word) or DIMENSION_WORDS.get(word)
 
     def _exact_case(self, cand: _Candidate, i: int, n: int) -> list[str]:
         """Prefer the exact spelling; say when values differ only in case, or ask."""
