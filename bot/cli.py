@@ -88,7 +88,7 @@ def ingest_command(
         )
         if not quiet and last[0]:
             click.echo("", err=True)
-        click.echo(ingest_text(result))
+        click.echo(ingest_text(result, delivery_currencies(services.store)))
 
     _run(run)
 

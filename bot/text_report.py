@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bot.costs.ingest import IngestResult
 from bot.costs.model import MEASURE_LABELS, CostAnswer, complete_through
 from bot.money import format_change, format_money, share_text
@@ -47,8 +49,14 @@ def answer_text(answer: CostAnswer) -> str:
     return "\n".join(lines)
 
 
-def ingest_text(result: IngestResult) -> str:
-    """Summarise an ingest per billing period and provider, then list bad rows."""
+def ingest_text(
+    result: IngestResult, currencies: Mapping[tuple[str, str, str], str] | None = None
+) -> str:
+    """Summarise an ingest per billing period and provider, then list bad rows.
+
+    ``currencies`` maps (provider, billing account, billing period) to the delivery's
+    currency, so amounts are never shown with a ``$`` they do not have.
+    """
     out = []
     for f in result.files:
         extra = f", {f.rows_skipped} skipped" if f.rows_skipped else ""
@@ -60,9 +68,10 @@ def ingest_text(result: IngestResult) -> str:
         f"{'effective':>16} {'skipped':>8}"
     )
     for d in result.deliveries:
+        cur = (currencies or {}).get((d.provider, d.billing_account, d.billing_period), "USD")
         out.append(
             f"{d.billing_period:<8} {d.provider[:10]:<10} {d.billing_account[:14]:<14} "
-            f"{d.lines:>10} {format_money(d.billed):>16} {format_money(d.effective):>16} "
+            f"{d.lines:>10} {format_money(d.billed, cur):>16} {format_money(d.effective, cur):>16} "
             f"{d.rows_skipped:>8}" + ("  (replaced)" if d.replaced else "")
         )
     bad = [b for f in result.files for b in f.bad_rows]
