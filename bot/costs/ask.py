@@ -56,9 +56,17 @@ def read_text(
                 grammar_error=quick,
                 week_start=week_start,
             )
+        except AskBack:
+            raise
         except QueryParseError as exc:
-            if exc is quick:
+            try:
                 parse(text, vocab, default_measure=default_measure, default_top=default_top)
+            except QueryParseError as full:
+                if exc is quick:
+                    raise full from None
+                # Neither could read it: the reader's reason, with both "did you mean" lists.
+                merged = list(dict.fromkeys([*exc.suggestions, *full.suggestions]))[:5]
+                raise QueryParseError(exc.reason, merged) from None
             raise
 
 

@@ -405,7 +405,7 @@ class _Reader:
         for variant in _deletions(w) | {w}:
             candidates |= self.ix.correctable.get(variant, set())
         limit = 1 if len(w) <= 5 else 2
-        scored = sorted((_distance(w, c), c) for c in candidates if c not in FILLER)
+        scored = sorted((_distance(w, c), c) for c in candidates if c not in FILLER and c != w)
         return [c for d, c in scored if d <= limit]
 
     def _in_phrase(self, n: int) -> bool:
@@ -1050,10 +1050,14 @@ class _Reader:
             for word in s.unknown[:3]:
                 hints += self.close_words(word.lower())[:2]
             listed = ", ".join(f"`{w}`" for w in s.unknown[:5])
+            strangers = [w for w in s.unknown if w.lower() not in self.ix.known]
+            why = (
+                "not a word I know, nor a tag, service or other value in the bill"
+                if strangers
+                else "these words do not fit where they stand"
+            )
             raise QueryParseError(
-                f"I could not read {listed}: not a word I know, nor a tag, service or other "
-                "value in the bill.",
-                list(dict.fromkeys(hints))[:4],
+                f"I could not read {listed}: {why}.", list(dict.fromkeys(hints))[:4]
             )
         group = s.group_by
         if group is None and (s.rank != "cost" or s.most or s.top is not None):
