@@ -163,7 +163,7 @@ def status_command(db: str | None) -> None:
         click.echo(
             f"{r['billing_period']}  {r['provider']:<8} {r['billing_account']:<14} "
             f"{r['format']:<12} {format_money(int(str(r['effective'])), currency):>16}  "
-            f"ingested {r['ingested_at']}"
+            f"ingested {r['ingested_at']}  export {r['export'] or '(unrecorded)'}"
         )
     click.echo(complete_through(services.store.data_through()))
 
@@ -240,15 +240,45 @@ def demo_command(db: str | None, data_dir: Path) -> None:
 
 @main.command("serve")
 @click.option("--port", type=int, help="HTTP port (default 3000 or $PORT).")
+@click.option(
+    "--metrics-port", type=int, help="Serve /metrics on this port only ($COSTBOT_METRICS_PORT)."
+)
 @click.option("--db", help="Store file.")
-def serve_command(port: int | None, db: str | None) -> None:
+def serve_command(port: int | None, metrics_port: int | None, db: str | None) -> None:
     """Run the Slack bot: Socket Mode if SLACK_APP_TOKEN is set, else HTTP on --port."""
+    from bot.logs import configure
     from bot.slack_app import serve
 
     settings = _run(lambda: _settings(db))
-    if port:
+    if port is not None:
         settings = Settings(**{**settings.__dict__, "port": port})
+    if metrics_port is not None:
+        settings = Settings(**{**settings.__dict__, "metrics_port": metrics_port})
+    configure(
+        settings.log_level,
+        settings.log_format,
+        secrets=(settings.slack_bot_token, settings.slack_app_token, settings.slack_signing_secret),
+    )
     _run(lambda: serve(settings))
+    _exit_now_if_threads_linger()
+
+
+def _exit_now_if_threads_linger() -> None:
+    """Exit even if a listener thread is stuck (e.g. on a slow Slack call): SIGTERM means now."""
+    import logging
+    import os
+    import threading
+
+    lingering = [
+        t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon
+    ]
+    if lingering:
+        logging.getLogger("costbot").warning(
+            "exiting with %d thread(s) still running", len(lingering)
+        )
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(0)
 
 
 # Commands of each area live in bot/commands/<area>.py; register them here, one line each.

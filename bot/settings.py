@@ -35,6 +35,10 @@ class Settings:
     port: int = 3000
     aws_endpoint_url: str | None = None
     aws_region: str = "us-east-1"
+    # Operations (issue 11: serve): logging and a separate metrics port.
+    log_level: str = "INFO"
+    log_format: str = "text"
+    metrics_port: int | None = None
     week_start: int = 0  # COSTBOT_WEEK_START: the first day of "this week" (0 = Monday)
 
     @classmethod
@@ -84,5 +88,31 @@ class Settings:
                 kw[name] = env[var]
         if env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION"):
             kw["aws_region"] = env.get("AWS_REGION") or env["AWS_DEFAULT_REGION"]
+        kw.update(_operations_from_env(env))
         kw.update(overrides)
         return replace(s, **kw)  # type: ignore[arg-type]
+
+
+def _operations_from_env(env: Mapping[str, str]) -> dict[str, object]:
+    """``COSTBOT_LOG_LEVEL``, ``COSTBOT_LOG_FORMAT``, ``COSTBOT_METRICS_PORT``."""
+    kw: dict[str, object] = {}
+    if env.get("COSTBOT_LOG_LEVEL"):
+        level = env["COSTBOT_LOG_LEVEL"].strip().upper()
+        if level == "WARN":
+            level = "WARNING"
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise SettingsError("COSTBOT_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR")
+        kw["log_level"] = level
+    if env.get("COSTBOT_LOG_FORMAT"):
+        fmt = env["COSTBOT_LOG_FORMAT"].strip().lower()
+        if fmt not in ("text", "json"):
+            raise SettingsError("COSTBOT_LOG_FORMAT must be text or json")
+        kw["log_format"] = fmt
+    if env.get("COSTBOT_METRICS_PORT"):
+        try:
+            kw["metrics_port"] = int(env["COSTBOT_METRICS_PORT"])
+        except ValueError as exc:
+            raise SettingsError(
+                f"COSTBOT_METRICS_PORT must be a whole number, got {env['COSTBOT_METRICS_PORT']!r}"
+            ) from exc
+    return kw

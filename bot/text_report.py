@@ -62,6 +62,7 @@ def ingest_text(
         extra = f", {f.rows_skipped} skipped" if f.rows_skipped else ""
         out.append(f"read {f.file} ({f.format}): {f.rows_read} rows{extra}")
         out += [f"  note: {n}" for n in f.notes]
+    out += [f"note: {n}" for n in result.notes]
     out.append("")
     out.append(
         f"{'period':<8} {'provider':<10} {'account':<14} {'lines':>10} {'billed':>16} "
@@ -72,8 +73,20 @@ def ingest_text(
         out.append(
             f"{d.billing_period:<8} {d.provider[:10]:<10} {d.billing_account[:14]:<14} "
             f"{d.lines:>10} {format_money(d.billed, cur):>16} {format_money(d.effective, cur):>16} "
-            f"{d.rows_skipped:>8}" + ("  (replaced)" if d.replaced else "")
+            f"{d.rows_skipped:>8}"
+            + (
+                f"  (replaced {', '.join(d.replaced_exports)}: the same charges)"
+                if d.replaced_exports
+                else "  (replaced this export's earlier delivery)"
+                if d.replaced
+                else ""
+            )
         )
+    exports: dict[str, list[str]] = {}
+    for d in result.deliveries:
+        exports.setdefault(d.export, []).append(d.billing_period)
+    for export, periods in exports.items():
+        out.append(f"  export {export or '(none)'}: {', '.join(sorted(set(periods)))}")
     bad = [b for f in result.files for b in f.bad_rows]
     if bad:
         out += ["", f"{result.rows_skipped} bad row(s) skipped; the first {len(bad)}:"]
