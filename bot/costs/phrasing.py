@@ -394,6 +394,16 @@ class _Reader:
                 self.s.notes.append(
                     f"`{tok.orig}` is not a word I know: did you mean `{fixed}`? I read it so."
                 )
+                continue
+            tied = [c for d, c in scored if d == scored[0][0]] if scored else []
+            if 2 <= len(tied) <= 3 and not any(c in FILLER for c in tied):
+                # Two words of the bill are equally close: ask, one button per word.
+                raise AskBack(
+                    f"`{tok.orig}` is not a word I know: did you mean "
+                    + " or ".join(f"`{c}`" for c in tied)
+                    + "?",
+                    [(c, self._replaced(n, n + 1, c)) for c in tied],
+                )
 
     def close_words(self, w: str) -> list[str]:
         """Return the words of the vocabulary within two edits of ``w``, closest first.
@@ -465,7 +475,12 @@ class _Reader:
         if w in FILLER or w in FIELD_WORDS or w in self.ix.keys:
             return 1
         if w == "share":
-            self.s.share = True
+            # Posting for the whole channel only when asked as a command at the end
+            # ("… share", "… and share it"), never for "what's the untagged share".
+            rest = [x for x in self.low[i + 1 :] if x not in ("it", "this", "please")]
+            before = self.low[i - 1] if i else ""
+            noun = before in ("untagged", "the", "a", "our", "my", "its", "their", "team")
+            self.s.share = self.s.share or (not rest and not noun)
             return 1
         return 0
 

@@ -337,3 +337,20 @@ def test_costbot_week_start_reaches_the_reader(tmp_path: Path) -> None:
         services.close()
     with pytest.raises(Exception, match="COSTBOT_WEEK_START"):
         Settings.from_env({"COSTBOT_WEEK_START": "someday"})
+
+
+def test_share_posts_only_when_asked_as_a_command() -> None:
+    assert read_phrase("web EC2 last week share", VOCAB, today=TODAY).share is True
+    assert read_phrase("web last week and share it", VOCAB, today=TODAY).share is True
+    assert read_phrase("what's the untagged share", VOCAB, today=TODAY).share is False
+    assert read_phrase("share of web last week", VOCAB, today=TODAY).share is False
+
+
+def test_a_typo_equally_close_to_two_values_asks_which() -> None:
+    vocab = Vocabulary(tag_values={"team": ["alpha", "aleph"]})
+    with pytest.raises(AskBack) as err:
+        read_phrase("alph last week", vocab, today=TODAY)
+    assert sorted(text for _, text in err.value.readings) == [
+        "aleph last week",
+        "alpha last week",
+    ]
