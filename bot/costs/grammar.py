@@ -495,8 +495,7 @@ class _Parser:
             where = self.i - 1
             start = where - 1 if where >= 1 else where
             readings = [
-                (f"{shown} {v}", self._text_with(start, where + 1, [_field_word(dim), v]))
-                for v in any_case[:3]
+                (f"{shown} {v}", self._text_with(start, where + 1, [dim, v])) for v in any_case[:3]
             ]
             raise AskBack(
                 f"{label} `{shown}` has "
@@ -508,7 +507,7 @@ class _Parser:
             close = self._suggest(value, known)
             raise QueryParseError(
                 f"no {label} `{shown}` with value `{value}` in the bill.",
-                [f"{_field_word(dim)} {_quote(c)}" for c in close],
+                [f"{dim} {_quote(c)}" for c in close],
             )
         if any(d == dim for d, _ in self.filters):
             raise QueryParseError(f"`{dim}` is given twice; ask about one value at a time.")
@@ -586,11 +585,6 @@ class _Parser:
 
 def _quote(value: str) -> str:
     return f'"{value}"' if any(c.isspace() for c in value) else value
-
-
-def _field_word(field_: str) -> str:
-    """Say a field so the parser reads it back the same: ``tag:service`` stays explicit."""
-    return field_
 
 
 def examples_for(vocab: Vocabulary, limit: int = 6) -> list[str]:

@@ -328,7 +328,6 @@ class _State:
     most: bool = False
     period: PeriodSpec | None = None
     compare: PeriodSpec | None = None
-    compare_default: bool = False
     measure: str | None = None
     untagged: tuple[str, ...] | None = None
     share: bool = False
@@ -517,7 +516,6 @@ class _Reader:
             k = j + 1
             if k < len(self.low) and self.low[k] in ("week", "month", "period", "quarter", "year"):
                 k += 1
-            self.s.compare_default = True
             return k - i
         if (
             j + 1 < len(self.low)
@@ -532,7 +530,6 @@ class _Reader:
                 "year",
             )
         ):
-            self.s.compare_default = True
             return j + 2 - i
         found = self.period_at(j)
         if found is None:
@@ -1003,7 +1000,7 @@ class _Reader:
                     + " and ".join(f"a {_field_label(c.field)}" for c in cands[:3])
                     + " in the bill: which one do you mean?",
                     [
-                        (c.label, self._replaced(i, i + n, f"{_field_word(c.field)} {_q(c)}"))
+                        (c.label, self._replaced(i, i + n, f"{c.field} {_q(c)}"))
                         for c in (tag_cands + [c for c in cands if c not in tag_cands])[:3]
                     ],
                 )
@@ -1044,7 +1041,7 @@ class _Reader:
                 + " and ".join(f"`{v}`" for v in cand.values)
                 + f", which differ only in case: which one do you mean by `{typed}`?",
                 [
-                    (f"{shown} {v}", self._replaced(i, i + n, f"{_field_word(cand.field)} {v}"))
+                    (f"{shown} {v}", self._replaced(i, i + n, f"{cand.field} {_quoted(v)}"))
                     for v in cand.values[:3]
                 ],
             )
@@ -1102,10 +1099,6 @@ def _field_label(f: str) -> str:
     return f"`{tag_key_of(f)}`" + (" tag" if is_tag_field(f) else "")
 
 
-def _field_word(f: str) -> str:
-    return f
-
-
 def _q(c: _Candidate) -> str:
     return " ".join(_quoted(v) for v in c.values[:1])
 
@@ -1152,7 +1145,5 @@ def read_phrase(
     recognised = len(reader.low) - len(s.unknown)
     if s.unknown and grammar_error is not None and recognised <= len(s.unknown):
         raise grammar_error
-    query = reader.query(default_measure, default_top)
-    if s.compare_default and query.compare is None:
-        return query  # "compared to the previous week": the default comparison
-    return query
+    # "compared to the previous week" leaves ``compare`` unset: the default comparison.
+    return reader.query(default_measure, default_top)
