@@ -80,6 +80,11 @@ def render(data: dict[str, object]) -> str:
             f"{s['ack_ms']['max']} ms | {s['ack_ms']['n']} |",
             "",
         ]
+    phrasing = data.get("phrasing")
+    if isinstance(phrasing, dict) and "parse_cpu_ms" in phrasing:
+        from bench.bench_phrasing import render_section
+
+        out += render_section(phrasing)
     out += ["## Notes", ""] + [f"- {n}" for n in NOTES] + [""]
     return "\n".join(out)
 
@@ -103,11 +108,12 @@ NOTES = [
 
 def main() -> None:
     """Run all benchmarks, then write the page."""
-    from bench import bench_ingest, bench_queries, bench_slack
+    from bench import bench_ingest, bench_phrasing, bench_queries, bench_slack
 
     bench_ingest.main()
     bench_queries.main()
     bench_slack.main()
+    bench_phrasing.main([])
     DOC.write_text(render(json.loads(RESULTS.read_text())))
     print(f"wrote {DOC}")
 
