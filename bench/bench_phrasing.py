@@ -146,8 +146,9 @@ NOTES = [
     'round). The reader then learned "compare X to Y", "by cost", two values side by side '
     '("ml-platform vs ai-research": by team), and a few filler words (daily, burn, pay).',
     "Measured while other sessions built and tested on the same machine. Wall-clock p95 is "
-    "what a half-millisecond task sees when other processes share the two cores; the CPU time of the reading thread and each question's best run are the cost of "
-    "the reading itself.",
+    "what a half-millisecond task sees when other processes share the two cores; the CPU "
+    "time of the reading thread and each question's best run are the cost of the reading "
+    "itself.",
     'The grammar\'s "did you mean" search scans every value of a field (20 000 resource ids '
     "take 50-140 ms); `/cost` runs the grammar without it first and searches only when the "
     "grammar's error is the reply after all.",
