@@ -111,5 +111,6 @@ def answer_or_help(
             question=text,
             default_measure=services.settings.measure,
             default_top=engine.default_top,
+            explicit_dimensions=engine.vocabulary().clashing_dimensions(),
         ),
     )

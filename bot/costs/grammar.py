@@ -184,6 +184,10 @@ class Vocabulary:
             cache[dim] = index
         return index.get(value.lower(), [])
 
+    def clashing_dimensions(self) -> set[str]:
+        """Return the dimensions a tag key is also spelled as (write them ``dim:NAME``)."""
+        return {dim for word, dim in DIMENSION_WORDS.items() if self.clashes(word)}
+
     def clashes(self, word: str) -> str | None:
         """Return the tag key a dimension word is also spelled as (``service``), if any."""
         low = word.lower()
