@@ -54,6 +54,11 @@ RULES = [
         "listeners neither schedule nor build clients nor read settings",
     ),
     ("scheduler", ("handlers", "slack_bolt"), "jobs call the domain, not listeners"),
+    (
+        "bot/tickets",
+        ("slack_sdk", "slack_bolt", "handlers", "scheduler", "jira", "boto3", "bot.services"),
+        "the ticket flow uses the tracker port; only bot/jira.py imports the jira library",
+    ),
 ]
 
 
