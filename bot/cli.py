@@ -44,6 +44,9 @@ usage: costbot cost [FILTER ...] [by DIM] [PERIOD] [untagged [KEY ...]] [top N] 
            | 2024-09 | 2024-09-01..2024-09-15
   untagged [KEY ...]  spend missing the tag(s) (default: the allocation tags)
   measure  effective (amortized, default) | billed (unblended) | list
+  tag:KEY VALUE, by tag:KEY   the tag, even where KEY is also a dimension (dim:NAME: the dimension)
+
+or just ask, in one quoted argument: costbot cost "EC2 costs last 30 days"
 """
 
 
