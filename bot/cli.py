@@ -13,6 +13,7 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -22,17 +23,30 @@ from bot.commands import jira as jira_commands
 from bot.commands.common import fail as _fail
 from bot.commands.common import run_or_exit as _run
 from bot.commands.common import settings_for as _settings
-from bot.costs.ask import ask
-from bot.costs.freshness import delivery_currencies
+from bot.costs.formats import FORMATS
 from bot.costs.grammar import AskBack, HelpRequest, QueryParseError, examples_for
-from bot.costs.ingest import FORMATS, IngestResult, ingest
-from bot.costs.model import CostAnswer, complete_through
+from bot.costs.model import complete_through
 from bot.errors import CostbotError
 from bot.money import format_money
-from bot.services import build_services
 from bot.settings import Settings
 from bot.terminal import table_renderer
 from bot.text_report import TextTable, answer_text, ingest_text
+
+if TYPE_CHECKING:
+    from bot.costs.ingest import IngestResult
+    from bot.costs.model import CostAnswer
+    from bot.services import Services
+
+# Heavy libraries (pyarrow, pandas, numpy, boto3) load inside the commands that use
+# them, so `costbot --help` and the start of `costbot cost` stay fast (issue 18).
+
+
+def build_services(settings: Settings, **kwargs: Any) -> Services:
+    """Build the services (imported here, on first use)."""
+    from bot.services import build_services as build
+
+    return build(settings, **kwargs)
+
 
 GRAMMAR_HELP = """\
 usage: costbot cost [FILTER ...] [by DIM] [PERIOD] [untagged [KEY ...]] [top N] [measure M]
@@ -73,6 +87,8 @@ def ingest_command(
     out, err = Console(), Console(stderr=True)
 
     def run() -> None:
+        from bot.costs.ingest import ingest
+
         remote = services.s3_exports() if any(i.startswith("s3://") for i in inputs) else None
         with IngestProgress(err, quiet=quiet) as shown:
             result = ingest(
@@ -111,6 +127,8 @@ def cost_command(
     text = words[0] if len(words) == 1 else " ".join(_requote(w) for w in words)
 
     def run() -> None:
+        from bot.costs.ask import ask
+
         answer = ask(services.engine, text, default_measure=settings.measure, measure=measure)
         if isinstance(answer, HelpRequest):
             click.echo(GRAMMAR_HELP)
@@ -153,6 +171,8 @@ def status_command(db: str | None) -> None:
     if not rows:
         click.echo("the store is empty; run `costbot ingest PATH`")
         return
+    from bot.costs.freshness import delivery_currencies
+
     currencies = delivery_currencies(services.store)
     table = TextTable(
         ("period", "provider", "account", "format", "effective", "ingested", "export"),
@@ -219,6 +239,9 @@ def _write_sample(outdir: Path, end: date, days: int, granularity: str) -> list[
 )
 def demo_command(db: str | None, data_dir: Path) -> None:
     """Generate a sample bill, ingest it, and answer three questions (no Slack or AWS needed)."""
+    from bot.costs.ask import ask
+    from bot.costs.ingest import ingest
+
     settings = _run(lambda: _settings(db))
     services = _run(lambda: build_services(settings))
     end = services.clock().date() - timedelta(days=1)

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.aws.endpoint_metrics import SageMakerEndpointMetrics
-from bot.aws.s3_exports import S3ExportSource
 from bot.costs.query import CostQueryEngine
 from bot.costs.store import CostStore
 from bot.errors import CostbotError, SettingsError
@@ -23,6 +21,8 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from jira import JIRA
 
+    from bot.aws.endpoint_metrics import SageMakerEndpointMetrics
+    from bot.aws.s3_exports import S3ExportSource
     from bot.jira import JiraTracker
     from bot.jira_settings import JiraSettings
     from bot.tickets.filing import TicketFiler
@@ -65,10 +65,14 @@ class Services:
 
     def s3_exports(self) -> S3ExportSource:
         """Return the S3 export reader."""
+        from bot.aws.s3_exports import S3ExportSource  # botocore loads only when S3 is used
+
         return S3ExportSource(self.aws_client("s3"))
 
     def endpoint_metrics(self) -> SageMakerEndpointMetrics:
         """Return the SageMaker endpoint invocations reader (CloudWatch)."""
+        from bot.aws.endpoint_metrics import SageMakerEndpointMetrics  # botocore: on first use
+
         return SageMakerEndpointMetrics(self.aws_client("cloudwatch"))
 
     # -- Jira tickets (issue 14) ----------------------------------------------------------

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from bot.costs.ingest import IngestResult
 from bot.costs.model import MEASURE_LABELS, CostAnswer, complete_through
 from bot.money import format_change, format_money, share_text
+
+if TYPE_CHECKING:
+    from bot.costs.ingest import IngestResult
 
 KEY_WIDTH = 60  # a longer group key is cut with "…"
 
