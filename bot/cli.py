@@ -87,6 +87,7 @@ def ingest_command(
     out, err = Console(), Console(stderr=True)
 
     def run() -> None:
+        from bot.costs.freshness import delivery_currencies
         from bot.costs.ingest import ingest
 
         remote = services.s3_exports() if any(i.startswith("s3://") for i in inputs) else None
