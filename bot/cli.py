@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from bot.commands import gpus
 from bot.commands.common import fail as _fail
 from bot.commands.common import run_or_exit as _run
 from bot.commands.common import settings_for as _settings
@@ -239,6 +240,10 @@ def serve_command(port: int | None, db: str | None) -> None:
 
 # Commands of each area live in bot/commands/<area>.py; register them here, one line each.
 # main.add_command(<area>.<command>)
+main.add_command(gpus.idle_command)
+main.add_command(gpus.now_command)
+main.add_command(gpus.prices_group)
+main.add_command(gpus.audit_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,6 +10,7 @@ from bot.costs.ask import ask
 from bot.costs.grammar import HelpRequest, QueryParseError, examples_for
 from bot.services import Services
 from handlers.errors import answers_on_failure
+from handlers.gpus import gpu_command
 
 
 def slack_unescape(text: str) -> str:
@@ -27,6 +28,8 @@ def answer_cost_command(body: dict[str, Any], respond: Any, context: dict[str, A
     """Parse the text, ask the store, and reply with Block Kit."""
     services: Services = context["services"]
     text = slack_unescape(body.get("text") or "").strip()
+    if gpu_command(services, text, respond):  # `/cost idle`, `/cost now [team X]` (issue 13)
+        return
     answer_or_help(services, text, respond, user_id=body.get("user_id"))
 
 

@@ -6,6 +6,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.metrics import Metrics
 from bot.services import Services
+from scheduler.gpus import sweep_gpus
 from scheduler.jobs import refresh_freshness
 
 
@@ -18,6 +19,16 @@ def build_scheduler(services: Services, metrics: Metrics) -> BackgroundScheduler
         minutes=15,
         args=[services, metrics],
         id="refresh_freshness",
+        coalesce=True,
+        max_instances=1,
+    )
+    # GPUs (issue 13): idle findings, live burn rate, run-rate alerts
+    scheduler.add_job(
+        sweep_gpus,
+        "interval",
+        minutes=services.settings.gpus.sweep_minutes,
+        args=[services],
+        id="sweep_gpus",
         coalesce=True,
         max_instances=1,
     )

@@ -1,0 +1,1 @@
+"""Insights: pure functions over plain data (idle GPUs, burn rate, …); no SDK, no Slack."""
