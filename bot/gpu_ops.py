@@ -26,6 +26,7 @@ def idle_rules(gpus: GpuSettings) -> IdleRules:
     """Return the idle rules the settings describe."""
     return IdleRules(
         window=timedelta(hours=gpus.idle_window_hours),
+        history=timedelta(hours=gpus.idle_lookback_hours),
         gpu_percent=gpus.idle_gpu_percent,
         held_memory_mib=gpus.held_memory_mib,
         cpu_percent=gpus.idle_cpu_percent,

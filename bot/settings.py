@@ -98,6 +98,7 @@ class GpuSettings:
     stop_users: tuple[str, ...] = ()  # Slack user ids U… and user-group ids S…
     stop_owner_by_email: bool = False
     idle_window_hours: float = 2.0
+    idle_lookback_hours: float = 24.0
     idle_gpu_percent: float = 5.0
     held_memory_mib: float = 1024.0
     idle_cpu_percent: float = 5.0
@@ -188,6 +189,7 @@ def parse_gpu_settings(env: Mapping[str, str]) -> GpuSettings:
         kw["stop_owner_by_email"] = flag in ("true", "1", "yes")
     for name, var in (
         ("idle_window_hours", "COSTBOT_IDLE_WINDOW_HOURS"),
+        ("idle_lookback_hours", "COSTBOT_IDLE_LOOKBACK_HOURS"),
         ("idle_gpu_percent", "COSTBOT_IDLE_GPU_PERCENT"),
         ("held_memory_mib", "COSTBOT_IDLE_HELD_MEMORY_MIB"),
         ("idle_cpu_percent", "COSTBOT_IDLE_CPU_PERCENT"),

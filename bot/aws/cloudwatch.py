@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.insights.fleet import Series, Utilisation
@@ -107,7 +107,12 @@ class CloudWatchMetrics:
                 answer = self._client.get_metric_data(**kwargs)
                 for result in answer.get("MetricDataResults", []):
                     points[result["Id"]].extend(
-                        zip(result.get("Timestamps", []), result.get("Values", []), strict=False)
+                        (
+                            (t.astimezone(UTC), v)
+                            for t, v in zip(
+                                result.get("Timestamps", []), result.get("Values", []), strict=False
+                            )
+                        )
                     )
                 token = answer.get("NextToken")
                 if not token:

@@ -8,6 +8,7 @@ so a new family counts the day AWS launches it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import UTC
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -80,6 +81,7 @@ class Ec2Inventory:
 
     def accelerator_types(self, names: Iterable[str]) -> dict[str, Accelerators | None]:
         """Return the accelerators of each instance type (DescribeInstanceTypes, cached)."""
+        names = list(names)
         missing = sorted({n for n in names if n not in self._types})
         for start in range(0, len(missing), TYPES_PER_CALL):
             chunk = missing[start : start + TYPES_PER_CALL]
@@ -106,7 +108,7 @@ class Ec2Inventory:
             instance_type=raw["InstanceType"],
             state=raw.get("State", {}).get("Name", "unknown"),
             lifecycle=raw.get("InstanceLifecycle") or "on-demand",
-            launch_time=raw["LaunchTime"],
+            launch_time=raw["LaunchTime"].astimezone(UTC),
             tags=canonical_tags(raw.get("Tags", []), self._aliases),
             root_device_type=raw.get("RootDeviceType", "ebs"),
             accelerators=accelerators,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -48,7 +49,7 @@ class SageMakerInventory:
                 instance_type=nb["InstanceType"],
                 count=1,
                 status=nb["NotebookInstanceStatus"],
-                since=nb.get("LastModifiedTime") or nb["CreationTime"],
+                since=(nb.get("LastModifiedTime") or nb["CreationTime"]).astimezone(UTC),
                 tags=self._tags(nb["NotebookInstanceArn"]),
             )
             for nb in self._pages(
@@ -84,7 +85,7 @@ class SageMakerInventory:
                         instance_type=variant["InstanceType"],
                         count=counts.get(name, int(variant.get("InitialInstanceCount", 1))),
                         status=summary["EndpointStatus"],
-                        since=summary["CreationTime"],
+                        since=summary["CreationTime"].astimezone(UTC),
                         tags=tags,
                         variants=(name,),
                     )
@@ -110,7 +111,7 @@ class SageMakerInventory:
                     instance_type=resources["InstanceType"],
                     count=int(resources.get("InstanceCount", 1)),
                     status=summary["TrainingJobStatus"],
-                    since=job.get("TrainingStartTime") or summary["CreationTime"],
+                    since=(job.get("TrainingStartTime") or summary["CreationTime"]).astimezone(UTC),
                     tags=self._tags(summary["TrainingJobArn"]),
                 )
             )

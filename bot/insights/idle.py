@@ -33,7 +33,7 @@ from bot.insights.prices import PriceTable
 from bot.money import decimal_text, format_money
 
 KINDS = ("idle", "idle-held", "endpoint-idle", "notebook-idle")
-MIN_LOOKBACK = timedelta(hours=24)
+DEFAULT_LOOKBACK = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class IdleRules:
     """Thresholds and protection, all configurable (see the README's settings)."""
 
     window: timedelta = timedelta(hours=2)
+    history: timedelta = DEFAULT_LOOKBACK  # how far back "idle since" is looked for
     gpu_percent: float = 5.0
     held_memory_mib: float = 1024.0
     cpu_percent: float = 5.0
@@ -51,7 +52,7 @@ class IdleRules:
     @property
     def lookback(self) -> timedelta:
         """How far back metrics are read to date "idle since"."""
-        return max(MIN_LOOKBACK, self.window + timedelta(hours=1))
+        return max(self.history, self.window + timedelta(hours=1))
 
 
 @dataclass(frozen=True)
