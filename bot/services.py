@@ -103,6 +103,7 @@ class Services:
             regions=gpus.regions or (self.settings.aws_region,),
             accounts=tuple(gpus.account_roles),
             aliases=dict(self.settings.tag_aliases),
+            period_seconds=gpus.metrics_period_seconds,
         )
 
     def price_list(self) -> AwsPriceList:

@@ -99,6 +99,7 @@ class GpuSettings:
     stop_owner_by_email: bool = False
     idle_window_hours: float = 2.0
     idle_lookback_hours: float = 24.0
+    metrics_period_seconds: int = 300
     idle_gpu_percent: float = 5.0
     held_memory_mib: float = 1024.0
     idle_cpu_percent: float = 5.0
@@ -201,6 +202,11 @@ def parse_gpu_settings(env: Mapping[str, str]) -> GpuSettings:
         if minutes < 1 or minutes != int(minutes):
             raise SettingsError("COSTBOT_SWEEP_MINUTES must be a whole number of minutes >= 1")
         kw["sweep_minutes"] = int(minutes)
+    if env.get("COSTBOT_METRICS_PERIOD_SECONDS"):
+        period = _number(env, "COSTBOT_METRICS_PERIOD_SECONDS", 300)
+        if period < 60 or period % 60:
+            raise SettingsError("COSTBOT_METRICS_PERIOD_SECONDS must be a multiple of 60")
+        kw["metrics_period_seconds"] = int(period)
     if env.get("COSTBOT_TEAM_HOURLY_LIMITS"):
         limits: dict[str, Decimal] = {}
         for team, text in _pairs(

@@ -33,7 +33,9 @@ class AwsGpuFleet:
         accounts: tuple[str, ...] = (),
         aliases: Mapping[str, str] | None = None,
         sagemaker: bool = True,
+        period_seconds: int = 300,
     ) -> None:
+        self.period_seconds = period_seconds
         self._clients = clients
         self.regions = regions
         self._accounts = accounts
@@ -74,7 +76,9 @@ class AwsGpuFleet:
 
     def cloudwatch(self, account: str, region: str) -> CloudWatchMetrics:
         """Return the CloudWatch adapter for one account and region."""
-        return CloudWatchMetrics(self._client("cloudwatch", account, region))
+        return CloudWatchMetrics(
+            self._client("cloudwatch", account, region), period_seconds=self.period_seconds
+        )
 
     def inventory(self) -> Fleet:
         """List running accelerator instances and billing SageMaker resources everywhere."""

@@ -119,10 +119,13 @@ def classify(
 
 
 def classify_endpoint(
-    invocations: Series | None, rules: IdleRules, now: datetime, started: datetime
+    invocations: Series | None,
+    rules: IdleRules,
+    now: datetime,
+    started: datetime,
+    period: timedelta = timedelta(minutes=5),
 ) -> Verdict | None:
     """Return an endpoint-idle verdict when it served nothing over the window."""
-    period = timedelta(minutes=5)
     points = invocations.points if invocations else ()
     _, last_busy = _after_last_busy([Series(points)], 0.0, period)
     lookback_start = now - rules.lookback

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 import requests
 from gpu_world import REGION, World, seed, wall_now_plus
+from harness.slack_emulator import DEFAULT_BOT_TOKEN, SlackEmulator
+from harness.slack_requests import DEFAULT_SIGNING_SECRET
 from moto.server import ThreadedMotoServer
 
+from bot.http_server import SlackHTTPServer
+from bot.metrics import Metrics
 from bot.services import Services, build_services
 from bot.settings import GpuSettings, Settings
+from bot.slack_app import build_app
 
 
 logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
@@ -41,7 +46,8 @@ GPU_SETTINGS = GpuSettings(
     stop_users=("U0ADMIN", "S0GPUOPS"),
     team_channels={"ai-research": "C0AIRES", "search": "C0SEARCH"},
     default_channel="C0COSTS",
-    idle_lookback_hours=4,
+    idle_lookback_hours=3,
+    metrics_period_seconds=1800,  # the seeded step: moto's GetMetricData is slow per period
 )
 
 
@@ -62,3 +68,33 @@ def services(tmp_path: Path, world: World) -> Iterator[Services]:
     s = make_services(tmp_path, world)
     yield s
     s.close()
+
+
+@dataclass
+class GpuApp:
+    """The running Slack app over the seeded world."""
+
+    url: str
+    services: Services
+    world: World
+
+
+@pytest.fixture
+def gpu_app(tmp_path: Path, world: World, slack_emulator: SlackEmulator) -> Iterator[GpuApp]:
+    """The costbot Slack app on 127.0.0.1, its Web API client pointed at the emulator."""
+    slack_emulator.set_response("usergroups.users.list", {"users": ["U0GROUPIE"]})
+    services = make_services(
+        tmp_path,
+        world,
+        slack_bot_token=DEFAULT_BOT_TOKEN,
+        slack_signing_secret=DEFAULT_SIGNING_SECRET,
+        slack_api_url=slack_emulator.base_url,
+    )
+    app = build_app(services)
+    server = SlackHTTPServer(
+        app, services, Metrics(services.store.data_through), host="127.0.0.1", port=0
+    )
+    server.start()
+    yield GpuApp(f"http://127.0.0.1:{server.port}/slack/events", services, world)
+    server.stop()
+    services.close()

@@ -23,7 +23,7 @@ REGION = "us-east-1"
 AMI = "ami-12c6146b"
 ROLE = "arn:aws:iam::123456789012:role/sagemaker"
 STEP = timedelta(minutes=30)
-HISTORY = timedelta(hours=6)
+HISTORY = timedelta(hours=4)
 
 
 def wall_now_plus(hours: int = 3) -> datetime:
@@ -38,9 +38,12 @@ class World:
     url: str
     now: datetime
     ids: dict[str, str] = field(default_factory=dict)
+    clients: dict[str, Any] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, region_name=REGION, endpoint_url=self.url)
+        if service not in self.clients:
+            self.clients[service] = boto3.client(service, region_name=REGION, endpoint_url=self.url)
+        return self.clients[service]
 
     def state(self, role: str) -> str:
         answer = self.client("ec2").describe_instances(InstanceIds=[self.ids[role]])
