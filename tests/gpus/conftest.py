@@ -20,7 +20,6 @@ from bot.services import Services, build_services
 from bot.settings import GpuSettings, Settings
 from bot.slack_app import build_app
 
-
 logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
 
 

@@ -9,6 +9,7 @@ for the 2-hour idle window, and metrics are seeded relative to ``now``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -60,10 +61,8 @@ class World:
         for line in text.splitlines():
             entry = json.loads(line)
             body = entry.get("body") or ""
-            try:
+            with contextlib.suppress(ValueError):
                 body = base64.b64decode(body).decode()
-            except ValueError:
-                pass
             params = parse_qs(body)
             if params.get("Action") == [action]:
                 out.append(params)

@@ -22,7 +22,6 @@ from bot.state import audit
 from bot.state.findings import get_finding
 from scheduler.gpus import sweep_gpus
 
-
 WAIT = 60.0  # seconds: a sweep reads moto's CloudWatch, slow on a shared machine
 
 
