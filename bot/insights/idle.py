@@ -103,17 +103,12 @@ def classify(
         return None
     assert first is not None
     since = max(t for t in (first, last_busy, started) if t is not None)
-    if since > now - rules.window + period:
+    if since > now - rules.window:
         return None
     kind = "idle"
     if compute:
-        window_start = now - rules.window
-        held = any(
-            value >= rules.held_memory_mib
-            for s in util.gpu_memory.values()
-            for when, value in s.points
-            if when >= window_start
-        )
+        # Held means held now: the latest memory reading of any GPU is above the threshold.
+        held = any(s.points[-1][1] >= rules.held_memory_mib for s in util.gpu_memory.values() if s)
         kind = "idle-held" if held else "idle"
     return Verdict(kind, since, confidence)
 
