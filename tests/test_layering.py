@@ -54,6 +54,36 @@ RULES = [
         "listeners neither schedule nor build clients nor read settings",
     ),
     ("scheduler", ("handlers", "slack_bolt"), "jobs call the domain, not listeners"),
+    (
+        "bot/insights",
+        (
+            "slack_sdk",
+            "slack_bolt",
+            "boto3",
+            "botocore",
+            "handlers",
+            "scheduler",
+            "bot.blocks",
+            "bot.services",
+            "bot.slack_app",
+        ),
+        "insights are pure functions over plain data",
+    ),
+    (
+        "bot/actions",
+        (
+            "slack_sdk",
+            "slack_bolt",
+            "boto3",
+            "botocore",
+            "handlers",
+            "scheduler",
+            "bot.blocks",
+            "bot.services",
+            "bot.slack_app",
+        ),
+        "actions get their cloud port and store injected; they know no SDK and no Slack",
+    ),
 ]
 
 
