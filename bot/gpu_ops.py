@@ -73,16 +73,19 @@ def current_burn(services: Services) -> tuple[BurnRate, Fleet]:
     return burn_rate(fleet, price_table(services), services.clock()), fleet
 
 
+def stop_context(services: Services) -> StopContext:
+    """Return what stopping needs: the store, the fleet, the rules and the clock."""
+    return StopContext(
+        store=services.store,
+        fleet=services.gpu_fleet(),
+        rules=idle_rules(services.settings.gpus),
+        clock=services.clock,
+    )
+
+
 def stop_action(services: Services) -> StopResource:
     """Return the Stop action wired to the store, the fleet and the clock."""
-    return StopResource(
-        StopContext(
-            store=services.store,
-            fleet=services.gpu_fleet(),
-            rules=idle_rules(services.settings.gpus),
-            clock=services.clock,
-        )
-    )
+    return StopResource(stop_context(services))
 
 
 def snooze_action(services: Services) -> SnoozeFinding:

@@ -17,6 +17,7 @@ from handlers.errors import error_handler
 from handlers.gpus import (
     keep_reason_submission,
     keep_running_action,
+    night_keep_action,
     snooze_action,
     stop_instance_action,
 )
@@ -38,6 +39,7 @@ def register(app: App, services: Services) -> None:
     app.action(ids.GPU_SNOOZE_UNTIL)(ack=_ack, lazy=[snooze_action])
     app.action(ids.GPU_KEEP)(ack=_ack, lazy=[keep_running_action])
     app.view(ids.GPU_KEEP_VIEW)(keep_reason_submission)
+    app.action(ids.GPU_NIGHT_KEEP)(ack=_ack, lazy=[night_keep_action])
     app.error(error_handler)
 
 

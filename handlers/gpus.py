@@ -17,11 +17,13 @@ from slack_sdk.errors import SlackApiError
 from bot import gpu_ops
 from bot.actions.authorise import Authorisation, authorise
 from bot.actions.base import Outcome
+from bot.actions.night_watch import keep_tonight
 from bot.blocks import ids
 from bot.blocks.burn_rate import burn_rate_blocks, burn_rate_text
 from bot.blocks.errors import error_blocks
 from bot.blocks.idle import findings_list_blocks, resolved_blocks
 from bot.blocks.mrkdwn import fit, section
+from bot.insights.night_watch import night_phase
 from bot.services import Services
 from bot.state.findings import get_finding
 from handlers.errors import answers_on_failure
@@ -242,3 +244,26 @@ def keep_reason_submission(
         )
     except SlackApiError as exc:
         log.warning("cannot update the finding message: %s", exc.response.get("error"))
+
+
+@answers_on_failure("keeping the instance running tonight")
+def night_keep_action(body: dict[str, Any], respond: Any, context: dict[str, Any]) -> None:
+    """Keep one instance out of tonight's night-watch stop (anyone in the channel may)."""
+    services: Services = context["services"]
+    gpus = services.settings.gpus
+    key = str(_action(body).get("value") or "")
+    phase = night_phase(services.clock(), gpus.night_start, gpus.night_end, gpus.night_timezone)
+    if phase is None:
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text="Night watch is not on right now; nothing to keep.",
+        )
+        return
+    outcome = keep_tonight(gpu_ops.stop_context(services), key, phase.night, _user(body))
+    respond(
+        response_type="in_channel",
+        replace_original=False,
+        text=outcome.message,
+        blocks=[section(fit(outcome.message, 2900))],
+    )

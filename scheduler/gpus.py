@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 from slack_sdk.errors import SlackApiError
 
 from bot import gpu_ops
+from bot.actions.night_watch import NightResult, NightStop
 from bot.blocks.burn_rate import run_rate_alert_blocks
-from bot.blocks.idle import finding_blocks, finding_fallback
+from bot.blocks.idle import finding_blocks, finding_fallback, night_warning_blocks
 from bot.insights.burn_rate import run_rate_breaches
+from bot.insights.night_watch import night_candidates, night_key, night_phase
 from bot.money import format_money
 from bot.services import Services
 from bot.state import findings as finding_state
+from bot.state import idempotency
 
 log = logging.getLogger("costbot.jobs.gpus")
 
@@ -82,4 +85,63 @@ def sweep_gpus(services: Services) -> SweepReport:
             finding_state.forget_run_rate_alert(services.store, breach.team)  # retry next sweep
             report.errors.append(f"run-rate alert for {breach.team}: {exc.response.get('error')}")
     finding_state.clear_run_rate_alerts(services.store, {b.team for b in breaches})
+    return report
+
+
+@dataclass
+class NightReport:
+    """What one night-watch run did."""
+
+    phase: str | None = None
+    warned: list[str] = field(default_factory=list)
+    results: list[NightResult] = field(default_factory=list)
+
+
+def night_watch(services: Services) -> NightReport:
+    """Warn 15 minutes before the night, then stop night-environment instances (if enabled)."""
+    gpus = services.settings.gpus
+    report = NightReport()
+    if not gpus.night_watch:
+        return report
+    now = services.clock()
+    phase = night_phase(now, gpus.night_start, gpus.night_end, gpus.night_timezone)
+    if phase is None:
+        return report
+    report.phase = phase.phase
+    fleet = services.gpu_fleet().inventory()
+    rules = gpu_ops.idle_rules(gpus)
+    candidates = night_candidates(fleet.instances, gpus.night_environments, rules)
+    if phase.phase == "stop":
+        action = NightStop(gpu_ops.stop_context(services))
+        report.results = [action.run(i, phase.night) for i in candidates]
+        return report
+    prices = gpu_ops.price_table(services)
+    by_channel: dict[str, list[tuple[str, str, str]]] = {}
+    for i in candidates:
+        channel = gpu_ops.team_channel(gpus, i.team)
+        if channel is None:
+            continue
+        hourly = prices.hourly(i.region, i.instance_type)
+        price = "price unknown" if hourly is None else f"{format_money(hourly)}/h"
+        by_channel.setdefault(channel, []).append(
+            (night_key(i), i.id, f"{i.instance_type} in {i.region}, {i.environment}: {price}")
+        )
+    starts = f"{gpus.night_start:%H:%M} {gpus.night_timezone}"
+    client = services.slack_client()
+    for channel, lines in by_channel.items():
+        key = f"night-warn:{channel}@{phase.night.isoformat()}"
+        if not idempotency.claim(services.store, key, "night-watch", now).won:
+            continue
+        try:
+            client.chat_postMessage(
+                channel=channel,
+                text=f"Night watch stops {len(lines)} instance(s) at {starts}",
+                blocks=night_warning_blocks(lines, starts),
+            )
+        except SlackApiError as exc:
+            idempotency.release(services.store, key)
+            log.warning("night watch warning to %s: %s", channel, exc.response.get("error"))
+            continue
+        idempotency.complete(services.store, key, {"instances": [line[1] for line in lines]})
+        report.warned.append(channel)
     return report

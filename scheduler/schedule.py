@@ -6,7 +6,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.metrics import Metrics
 from bot.services import Services
-from scheduler.gpus import sweep_gpus
+from scheduler.gpus import night_watch, sweep_gpus
 from scheduler.jobs import refresh_freshness
 
 
@@ -29,6 +29,15 @@ def build_scheduler(services: Services, metrics: Metrics) -> BackgroundScheduler
         minutes=services.settings.gpus.sweep_minutes,
         args=[services],
         id="sweep_gpus",
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        night_watch,
+        "interval",
+        minutes=5,
+        args=[services],
+        id="night_watch",
         coalesce=True,
         max_instances=1,
     )

@@ -13,6 +13,7 @@ from bot.insights.idle import Finding, IdleSummary
 from bot.money import format_money
 
 MAX_LISTED = 6
+MAX_NIGHT_LINES = 30
 KIND_TITLES = {
     "idle": "Idle GPU instance",
     "idle-held": "GPU memory held, compute idle",
@@ -161,3 +162,38 @@ def idle_summary_blocks(summary: IdleSummary) -> list[dict[str, Any]]:
     for team, count, hourly in summary.by_team[:10]:
         lines.append(f"• {fit(team, 60)}: {count} · {format_money(hourly)}/h")
     return [section("\n".join(lines))]
+
+
+def night_warning_blocks(
+    lines: Sequence[tuple[str, str, str]], night_start: str
+) -> list[dict[str, Any]]:
+    """Warn a channel that night watch stops these instances at ``night_start``.
+
+    ``lines`` are ``(button value, instance id, description)``; each gets a
+    "Keep running tonight" button.
+    """
+    blocks: list[dict[str, Any]] = [
+        section(
+            f":crescent_moon: Night watch stops {len(lines)} instance(s) at "
+            f"{fit(night_start, 40)}. Press *Keep running tonight* for any that must keep going."
+        )
+    ]
+    for value, instance_id, description in lines[:MAX_NIGHT_LINES]:
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": f"`{fit(instance_id, 60)}` {fit(description, 200)}",
+                },
+                "accessory": {
+                    "type": "button",
+                    "action_id": ids.GPU_NIGHT_KEEP,
+                    "text": {"type": "plain_text", "text": "Keep running tonight"},
+                    "value": value[:2000],
+                },
+            }
+        )
+    if len(lines) > MAX_NIGHT_LINES:
+        blocks.append(more_context(len(lines) - MAX_NIGHT_LINES, "more: tag them to keep them"))
+    return blocks

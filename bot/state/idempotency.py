@@ -81,6 +81,12 @@ def claim(store: CostStore, key: str, owner: str, now: datetime) -> Claim:
     return _read(store, key, bool(inserted))
 
 
+def held(store: CostStore, key: str) -> Claim | None:
+    """Return who holds ``key`` (pending or done), or None when nobody does."""
+    row = store.conn.execute("SELECT 1 FROM idempotency_keys WHERE key = ?", (key,)).fetchone()
+    return _read(store, key, False) if row else None
+
+
 def complete(store: CostStore, key: str, result: dict[str, Any]) -> None:
     """Mark the key's action done, with its result (what later duplicates are told)."""
     store.conn.execute(
