@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 
-from gpu_world import World
+import boto3
+from conftest import GPU_SETTINGS, make_services
+from gpu_world import REGION, World
 
 from bot import gpu_ops
 from bot.services import Services
@@ -93,3 +97,26 @@ def test_burn_rate_per_team_from_the_running_inventory(services: Services, world
         "0.526"
     ) + 2 * Decimal("0.7364")
     assert Decimal(data["hourly"]) == sum(Decimal(t["hourly"]) for t in data["teams"])
+
+
+def test_accounts_are_swept_through_their_role(tmp_path: Path, world: World) -> None:
+    other = "111111111111"
+    role = f"arn:aws:iam::{other}:role/costbot"
+    creds = world.client("sts").assume_role(RoleArn=role, RoleSessionName="seed")["Credentials"]
+    ec2 = boto3.client(
+        "ec2",
+        region_name=REGION,
+        endpoint_url=world.url,
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+    ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="g5.xlarge")
+    gpus = replace(GPU_SETTINGS, account_roles={other: role})
+    services = make_services(tmp_path, world, gpus=gpus)
+    try:
+        fleet = services.gpu_fleet().inventory()
+        assert {i.account for i in fleet.instances} == {other}
+        assert [i.instance_type for i in fleet.instances] == ["g5.xlarge"]
+    finally:
+        services.close()
