@@ -17,6 +17,7 @@ from bot.aws.pricing import AwsPriceList
 from bot.aws.s3_exports import S3ExportSource
 from bot.costs.query import CostQueryEngine
 from bot.costs.store import CostStore
+from bot.metrics import Metrics
 from bot.settings import Settings
 
 
@@ -38,6 +39,7 @@ class Services:
     _assumed_at: dict[str, str] = field(default_factory=dict)
     _clients_lock: threading.RLock = field(default_factory=threading.RLock)
     _slack_client: Any = None
+    metrics: Metrics = field(default_factory=Metrics)
 
     def aws_client(
         self, service: str, region: str | None = None, *, account: str | None = None
@@ -141,5 +143,13 @@ def build_services(
         allocation_tags=settings.allocation_tags,
         tag_aliases=dict(settings.tag_aliases),
         clock=clock,
+        default_top=settings.top_n,
+        week_start=settings.week_start,
     )
-    return Services(settings=settings, store=store, engine=engine, clock=clock)
+    return Services(
+        settings=settings,
+        store=store,
+        engine=engine,
+        clock=clock,
+        metrics=Metrics(store.data_through),
+    )

@@ -10,10 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from vendored import BESIDE, FOCUS_EXAMPLES, SPECS
 
 from bot.costs.query import CostQueryEngine
 from bot.costs.store import CostStore
+
+# CI explores the same examples on every run, so a red CI is always reproducible; locally the
+# search stays random (and remembers its failures in .hypothesis/).
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 # A user's clone has no ../shared beside it, so no test may read it (test_self_contained.py).
 # Where a checkout does have one, an audit hook makes any read of it fail loudly instead of

@@ -20,6 +20,7 @@ DEFAULT_SPEC_PATH = Path(__file__).resolve().parent / "specs" / "slack_web_metho
 ADDED_METHODS: dict[str, tuple[str, ...]] = {
     "files.getUploadURLExternal": ("filename", "length"),
     "files.completeUploadExternal": ("files",),
+    "apps.connections.open": (),  # Socket Mode; called with the app-level token (xapp-)
 }
 
 # Arguments the 2021 spec leaves optional although Slack's method pages mark them required.
