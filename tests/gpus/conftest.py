@@ -15,7 +15,6 @@ from harness.slack_requests import DEFAULT_SIGNING_SECRET
 from moto.server import ThreadedMotoServer
 
 from bot.http_server import SlackHTTPServer
-from bot.metrics import Metrics
 from bot.services import Services, build_services
 from bot.settings import GpuSettings, Settings
 from bot.slack_app import build_app
@@ -90,9 +89,7 @@ def gpu_app(tmp_path: Path, world: World, slack_emulator: SlackEmulator) -> Iter
         slack_api_url=slack_emulator.base_url,
     )
     app = build_app(services)
-    server = SlackHTTPServer(
-        app, services, Metrics(services.store.data_through), host="127.0.0.1", port=0
-    )
+    server = SlackHTTPServer(app, services, host="127.0.0.1", port=0)
     server.start()
     yield GpuApp(f"http://127.0.0.1:{server.port}/slack/events", services, world)
     server.stop()

@@ -14,7 +14,6 @@ from harness.slack_requests import DEFAULT_SIGNING_SECRET, SlackClientSim
 from bot.blocks import ids
 from bot.http_server import SlackHTTPServer
 from bot.insights.night_watch import night_phase
-from bot.metrics import Metrics
 from bot.slack_app import build_app
 from bot.state import audit
 from scheduler.gpus import night_watch
@@ -54,9 +53,7 @@ def test_night_watch_warns_keeps_and_stops_once(
         slack_signing_secret=DEFAULT_SIGNING_SECRET,
         slack_api_url=slack_emulator.base_url,
     )
-    server = SlackHTTPServer(
-        build_app(services), services, Metrics(lambda: None), host="127.0.0.1", port=0
-    )
+    server = SlackHTTPServer(build_app(services), services, host="127.0.0.1", port=0)
     server.start()
     try:
         report = night_watch(services)

@@ -16,7 +16,6 @@ from harness.slack_requests import FORM, SignedRequest, SlackClientSim, Tamper, 
 
 from bot.blocks import ids
 from bot.http_server import SlackHTTPServer
-from bot.metrics import Metrics
 from bot.slack_app import build_app
 from bot.state import audit
 from bot.state.findings import get_finding
@@ -160,7 +159,6 @@ def test_stop_exactly_once_under_duplicate_clicks_and_retries_with_refusals_audi
     restarted = SlackHTTPServer(
         build_app(gpu_app.services),
         gpu_app.services,
-        Metrics(lambda: None),
         host="127.0.0.1",
         port=0,
     )
