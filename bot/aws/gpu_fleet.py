@@ -85,7 +85,11 @@ class AwsGpuFleet:
         instances: list[Instance] = []
         resources: list[SageMakerResource] = []
         errors: list[str] = []
-        for account in self.accounts():
+        try:
+            accounts = self.accounts()
+        except (ClientError, BotoCoreError) as exc:  # no credentials, no network …
+            return Fleet((), (), (f"AWS identity: {_reason(exc)}",))
+        for account in accounts:
             for region in self.regions:
                 try:
                     instances += self.ec2(account, region).running_accelerators()

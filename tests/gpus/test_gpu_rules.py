@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -157,3 +158,16 @@ def test_gpu_settings_parse_and_name_the_variable() -> None:
     ):
         with pytest.raises(SettingsError, match=var):
             Settings.from_env(env)
+
+
+def test_the_schedule_runs_the_sweep_and_night_watch(tmp_path: Path) -> None:
+    from bot.services import build_services
+    from scheduler.schedule import build_scheduler
+
+    services = build_services(Settings(db_path=tmp_path / "c.db"))
+    try:
+        jobs = {j.id: j for j in build_scheduler(services, services.metrics).get_jobs()}
+        assert jobs["sweep_gpus"].trigger.interval == timedelta(minutes=10)
+        assert "night_watch" in jobs
+    finally:
+        services.close()
