@@ -8,11 +8,21 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
-from conftest import GpuApp
-from harness.slack_emulator import SlackEmulator
-from harness.slack_requests import FORM, SignedRequest, SlackClientSim, Tamper, interaction_body
+from conftest import GPU_SETTINGS, GpuApp, make_services
+from gpu_world import World
+from harness.slack_emulator import DEFAULT_BOT_TOKEN, SlackEmulator
+from harness.slack_requests import (
+    DEFAULT_SIGNING_SECRET,
+    FORM,
+    SignedRequest,
+    SlackClientSim,
+    Tamper,
+    interaction_body,
+)
 
 from bot.blocks import ids
 from bot.http_server import SlackHTTPServer
@@ -137,7 +147,7 @@ def test_stop_exactly_once_under_duplicate_clicks_and_retries_with_refusals_audi
             ids.GPU_STOP,
             finding_id,
             message={"ts": ts, "text": "finding"},
-            user_id="U0ADMIN",
+            user_id=("U0ADMIN", "U0GROUPIE")[n % 2],  # two people, five clicks each
             channel_id=channel,
             response_url=url,
         )
@@ -148,9 +158,11 @@ def test_stop_exactly_once_under_duplicate_clicks_and_retries_with_refusals_audi
         clicks = list(pool.map(click, range(10)))
     urls = [url for url, _ in clicks]
     (update,) = slack_emulator.wait_for("chat.update", timeout=WAIT)
+    winner = _winner(slack_emulator, urls)
     for url in urls:  # the winner updates the message; the nine others are told why not
-        if url != _winner(slack_emulator, urls):
+        if url != winner:
             slack_emulator.wait_for_response(url, timeout=WAIT)
+    late_index = next(i for i, u in enumerate(urls) if u != winner)
     # Slack re-sends two clicks byte for byte (X-Slack-Retry-Num), and one more reaches a
     # restarted bot whose in-memory retry filter is empty: the store's key still holds.
     for _, request in clicks[:2]:
@@ -164,19 +176,22 @@ def test_stop_exactly_once_under_duplicate_clicks_and_retries_with_refusals_audi
     )
     restarted.start()
     try:
-        late = slack_client_sim.signed(clicks[2][1].body, FORM, Tamper(retry_num=2))
+        late = slack_client_sim.signed(clicks[late_index][1].body, FORM, Tamper(retry_num=2))
         slack_client_sim.post(f"http://127.0.0.1:{restarted.port}/slack/events", late)
-        (after_restart,) = slack_emulator.wait_for_response(urls[2], count=2, timeout=WAIT)[1:]
+        (after_restart,) = slack_emulator.wait_for_response(
+            urls[late_index], count=2, timeout=WAIT
+        )[1:]
     finally:
         restarted.stop()
-    assert (
-        "Already done: Stopped by <@U0ADMIN>" in after_restart.args["text"]
-        or "right now" in after_restart.args["text"]
-    )
+    entries = audit.entries(gpu_app.services.store)
+    assert [(e.action, e.result) for e in entries] == [("stop", "refused"), ("stop", "ok")]
+    stopper = entries[1].user
+    assert entries[0].user == "U0MALLORY" and stopper in ("U0ADMIN", "U0GROUPIE")
+    assert after_restart.args["text"].startswith(f"Already done: Stopped by <@{stopper}>")
     assert world.stop_calls() == 1
     assert world.state("idle") == "stopped"
     assert update.args["channel"] == channel and update.args["ts"] == ts
-    assert update.args["text"].startswith("Stopped by <@U0ADMIN> at ")
+    assert update.args["text"].startswith(f"Stopped by <@{stopper}> at ")
     assert update.args["text"].endswith("UTC, saves ≈ $32.77/h")
     assert f"{world.now:%H:%M}" in update.args["text"]
     assert ids.GPU_STOP not in texts(update.blocks)
@@ -187,11 +202,7 @@ def test_stop_exactly_once_under_duplicate_clicks_and_retries_with_refusals_audi
         for d in duplicates
         if d
     )
-    entries = audit.entries(gpu_app.services.store)
-    assert [(e.user, e.action, e.result) for e in entries] == [
-        ("U0MALLORY", "stop", "refused"),
-        ("U0ADMIN", "stop", "ok"),
-    ]
+    assert audit.entries(gpu_app.services.store) == entries  # duplicates wrote nothing
     assert entries[1].resource_id == world.ids["idle"]
     stored = get_finding(gpu_app.services.store, finding_id)
     assert stored is not None and stored.status == "stopped"
@@ -325,3 +336,43 @@ def test_cost_idle_and_cost_now_answer_from_the_live_fleet(
     assert "search" in text and "ai-research" not in text
     assert answer.args["text"].startswith("Burning now: $4.01/h")  # 2x1.006 + 0.526 + 2x0.7364
     slack_emulator.assert_no_invalid_calls()
+
+
+def test_owner_by_email_when_turned_on(
+    tmp_path: Path, world: World, slack_emulator: SlackEmulator, slack_client_sim: SlackClientSim
+) -> None:
+    slack_emulator.set_response(
+        "users.info", {"user": {"id": "U0ALICE", "profile": {"email": "Alice@Example.com"}}}
+    )
+    services = make_services(
+        tmp_path,
+        world,
+        gpus=replace(GPU_SETTINGS, stop_owner_by_email=True),
+        slack_bot_token=DEFAULT_BOT_TOKEN,
+        slack_signing_secret=DEFAULT_SIGNING_SECRET,
+        slack_api_url=slack_emulator.base_url,
+    )
+    server = SlackHTTPServer(build_app(services), services, host="127.0.0.1", port=0)
+    server.start()
+    try:
+        sweep_gpus(services)
+        finding_id = f"idle:123456789012:us-east-1:{world.ids['idle']}"  # owner alice@example.com
+        message = posted(slack_emulator)[finding_id]
+        app = GpuApp(f"http://127.0.0.1:{server.port}/slack/events", services, world)
+        click_stop(
+            slack_client_sim,
+            app,
+            slack_emulator,
+            finding_id,
+            "U0ALICE",
+            message_ts=message.response["ts"],
+            channel=message.response["channel"],
+        )
+        (update,) = slack_emulator.wait_for("chat.update", timeout=WAIT)
+        assert update.args["text"].startswith("Stopped by <@U0ALICE>")
+        assert slack_emulator.calls_to("users.info")[0].args["user"] == "U0ALICE"
+        (entry,) = audit.entries(services.store)
+        assert (entry.user, entry.result) == ("U0ALICE", "ok")
+    finally:
+        server.stop()
+        services.close()
