@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from bot.commands import gpus
+from bot.commands import economics, gpus
 from bot.commands.common import fail as _fail
 from bot.commands.common import run_or_exit as _run
 from bot.commands.common import settings_for as _settings
@@ -233,6 +233,7 @@ def demo_command(db: str | None, data_dir: Path) -> None:
         answer = _run(partial(ask_one, words))
         if not isinstance(answer, HelpRequest):
             click.echo(answer_text(answer))
+    economics.demo_economics(services)  # issue 16: a chargeback, the top hints, a unit cost
     click.echo(f"\nThe store is {settings.db_path}; ask more with `costbot cost help`.")
 
 
@@ -285,6 +286,9 @@ main.add_command(gpus.idle_command)
 main.add_command(gpus.now_command)
 main.add_command(gpus.prices_group)
 main.add_command(gpus.audit_command)
+main.add_command(economics.chargeback_command)
+main.add_command(economics.hints_command)
+main.add_command(economics.unit_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

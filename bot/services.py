@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.aws.endpoint_metrics import SageMakerEndpointMetrics
 from bot.aws.gpu_fleet import AwsGpuFleet
 from bot.aws.pricing import AwsPriceList
 from bot.aws.s3_exports import S3ExportSource
@@ -123,6 +124,10 @@ class Services:
     def s3_exports(self) -> S3ExportSource:
         """Return the S3 export reader."""
         return S3ExportSource(self.aws_client("s3"))
+
+    def endpoint_metrics(self) -> SageMakerEndpointMetrics:
+        """Return the SageMaker endpoint invocations reader (CloudWatch)."""
+        return SageMakerEndpointMetrics(self.aws_client("cloudwatch"))
 
     def close(self) -> None:
         """Close the store."""

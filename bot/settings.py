@@ -39,6 +39,12 @@ class Settings:
     aws_endpoint_url: str | None = None
     aws_region: str = "us-east-1"
     gpus: GpuSettings = field(default_factory=lambda: GpuSettings())
+    # economics (issue 16): chargeback rules and channel, unit-cost target, run tags
+    allocation_rules: Path | None = None
+    chargeback_channel: str | None = None
+    inference_target: Decimal = Decimal("0.001")
+    run_tags: tuple[str, ...] = ("run", "experiment")
+    endpoint_metrics: bool = False
     # Operations (issue 11: serve): logging and a separate metrics port.
     log_level: str = "INFO"
     log_format: str = "text"
@@ -93,6 +99,7 @@ class Settings:
         if env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION"):
             kw["aws_region"] = env.get("AWS_REGION") or env["AWS_DEFAULT_REGION"]
         kw["gpus"] = parse_gpu_settings(env)
+        kw.update(_economics_from_env(env))
         kw.update(_operations_from_env(env))
         kw.update(overrides)
         return replace(s, **kw)  # type: ignore[arg-type]
@@ -253,6 +260,38 @@ def parse_gpu_settings(env: Mapping[str, str]) -> GpuSettings:
             raise SettingsError(f"COSTBOT_NIGHT_TIMEZONE: unknown time zone {tz!r}") from exc
         kw["night_timezone"] = tz
     return GpuSettings(**kw)  # type: ignore[arg-type]
+
+
+def _economics_from_env(env: Mapping[str, str]) -> dict[str, object]:
+    """Read the economics settings (issue 16): COSTBOT_ALLOCATION_RULES and friends."""
+    kw: dict[str, object] = {}
+    if env.get("COSTBOT_ALLOCATION_RULES"):
+        kw["allocation_rules"] = Path(env["COSTBOT_ALLOCATION_RULES"])
+    if env.get("COSTBOT_CHARGEBACK_CHANNEL"):
+        kw["chargeback_channel"] = env["COSTBOT_CHARGEBACK_CHANNEL"].strip()
+    if env.get("COSTBOT_INFERENCE_TARGET"):
+        try:
+            target = Decimal(env["COSTBOT_INFERENCE_TARGET"].strip().lstrip("$"))
+        except InvalidOperation:
+            target = Decimal(-1)
+        if not target.is_finite() or target <= 0:
+            raise SettingsError(
+                "COSTBOT_INFERENCE_TARGET must be a positive $ amount per inference, e.g. 0.001"
+            )
+        kw["inference_target"] = target
+    if env.get("COSTBOT_RUN_TAGS"):
+        tags = tuple(t.strip().lower() for t in env["COSTBOT_RUN_TAGS"].split(",") if t.strip())
+        if not tags:
+            raise SettingsError(
+                "COSTBOT_RUN_TAGS must name at least one tag key, e.g. run,experiment"
+            )
+        kw["run_tags"] = tags
+    if env.get("COSTBOT_ENDPOINT_METRICS"):
+        value = env["COSTBOT_ENDPOINT_METRICS"].strip().lower()
+        if value not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+            raise SettingsError("COSTBOT_ENDPOINT_METRICS must be true or false")
+        kw["endpoint_metrics"] = value in ("1", "true", "yes", "on")
+    return kw
 
 
 def _operations_from_env(env: Mapping[str, str]) -> dict[str, object]:
