@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+import bot.gpu_hints  # noqa: F401  (registers idle findings as savings hints)
 from bot.actions.snooze import KeepRunning, SnoozeFinding
 from bot.actions.stop import StopContext, StopResource
 from bot.insights.burn_rate import BurnRate, burn_rate

@@ -120,3 +120,18 @@ def test_accounts_are_swept_through_their_role(tmp_path: Path, world: World) -> 
         assert [i.instance_type for i in fleet.instances] == ["g5.xlarge"]
     finally:
         services.close()
+
+
+def test_open_findings_become_savings_hints(services: Services, world: World) -> None:
+    from bot.economics import HINT_SOURCES
+    from bot.gpu_hints import idle_gpu_hints
+
+    gpu_ops.sweep(services)
+    assert idle_gpu_hints in HINT_SOURCES
+    hints = {
+        h.resources[0]: h for h in idle_gpu_hints(services, [], world.now.date(), world.now.date())
+    }
+    idle = hints[world.ids["idle"]]
+    assert idle.kind == "idle" and idle.monthly_saving == 32_772_600_000 * 730
+    assert idle.details["finding_id"] == f"idle:123456789012:us-east-1:{world.ids['idle']}"
+    assert world.ids["prod"] not in hints and world.ids["protected"] not in hints
