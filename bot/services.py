@@ -40,6 +40,7 @@ class Services:
     _assumed_at: dict[str, str] = field(default_factory=dict)
     _clients_lock: threading.RLock = field(default_factory=threading.RLock)
     _slack_client: Any = None
+    _gpu_fleet: AwsGpuFleet | None = None
     metrics: Metrics = field(default_factory=Metrics)
 
     def aws_client(
@@ -100,6 +101,11 @@ class Services:
 
     def gpu_fleet(self) -> AwsGpuFleet:
         """Return the GPU inventory, metrics and stop adapter over every region and account."""
+        if self._gpu_fleet is None:
+            self._gpu_fleet = self._build_gpu_fleet()
+        return self._gpu_fleet
+
+    def _build_gpu_fleet(self) -> AwsGpuFleet:
         gpus = self.settings.gpus
         return AwsGpuFleet(
             self.aws_client,
