@@ -72,10 +72,10 @@ def test_finding_json_shape_money_and_stable_id(services: Services, world: World
     assert data["gpus"] == 8 and data["instance_type"] == "p4d.24xlarge"
     assert data["hourly_cost"] == "32.7726"
     assert (data["team"], data["owner"]) == ("ai-research", "alice@example.com")
-    hours = Decimal((world.now - idle.idle_since).total_seconds()) / 3600
-    assert Decimal(data["burned"]) == (Decimal("32.7726") * hours).quantize(
-        Decimal("1E-9"), rounding="ROUND_FLOOR"
-    )
+    seconds = int((world.now - idle.idle_since).total_seconds())
+    assert seconds >= 2 * 3600
+    # exact: $/h in nano-units times whole seconds, floored to the nano-unit
+    assert Decimal(data["burned"]) == Decimal(32_772_600_000 * seconds // 3600).scaleb(-9)
     again = {f.resource_id: f for f in gpu_ops.sweep(services).visible}
     assert again[world.ids["idle"]].id == idle.id
 
