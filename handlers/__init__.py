@@ -9,6 +9,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.blocks import ids
+from bot.blocks.ticket import MODAL_CALLBACK as TICKET_MODAL
 from bot.services import Services
 from handlers.app_home import app_home_opened
 from handlers.cost_buttons import pick_reading_action, regroup_action, share_answer_action
@@ -22,6 +23,13 @@ from handlers.gpus import (
     stop_instance_action,
 )
 from handlers.retries import RetryDeduplicator
+from handlers.tickets import (
+    ack_ticket,
+    ack_ticket_submission,
+    file_ticket_submission,
+    open_ticket_action,
+    retry_ticket_action,
+)
 
 
 def register(app: App, services: Services) -> None:
@@ -41,6 +49,10 @@ def register(app: App, services: Services) -> None:
     app.action(ids.GPU_KEEP)(ack=_ack, lazy=[keep_running_action])
     app.view(ids.GPU_KEEP_VIEW)(keep_reason_submission)
     app.action(ids.GPU_NIGHT_KEEP)(ack=_ack, lazy=[night_keep_action])
+    # Jira tickets (issue 14): the button, the modal, Retry.
+    app.action(ids.OPEN_TICKET)(ack=ack_ticket, lazy=[open_ticket_action])
+    app.action(ids.RETRY_TICKET)(ack=ack_ticket, lazy=[retry_ticket_action])
+    app.view(TICKET_MODAL)(ack=ack_ticket_submission, lazy=[file_ticket_submission])
     app.error(error_handler)
 
 

@@ -48,6 +48,9 @@ def sweep_gpus(services: Services) -> SweepReport:
     gpus = services.settings.gpus
     client = services.slack_client()
     now = services.clock()
+    if client is None:  # no SLACK_BOT_TOKEN: findings are stored, nothing is posted
+        report.unrouted.extend(f.id for f in result.new)
+        return report
     for f in result.new:
         channel = gpu_ops.team_channel(gpus, f.team)
         if channel is None:
@@ -128,6 +131,8 @@ def night_watch(services: Services) -> NightReport:
         )
     starts = f"{gpus.night_start:%H:%M} {gpus.night_timezone}"
     client = services.slack_client()
+    if client is None:
+        return report
     for channel, lines in by_channel.items():
         key = f"night-warn:{channel}@{phase.night.isoformat()}"
         if not idempotency.claim(services.store, key, "night-watch", now).won:

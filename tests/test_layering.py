@@ -84,6 +84,11 @@ RULES = [
         ),
         "actions get their cloud port and store injected; they know no SDK and no Slack",
     ),
+    (
+        "bot/tickets",
+        ("slack_sdk", "slack_bolt", "handlers", "scheduler", "jira", "boto3", "bot.services"),
+        "the ticket flow uses the tracker port; only bot/jira.py imports the jira library",
+    ),
 ]
 
 
