@@ -224,6 +224,10 @@ class Services:
                     self.engine, default_measure=self.settings.measure, question_of=question_of
                 ),
             )
+            from bot.gpu_tickets import PREFIX as IDLE_PREFIX
+            from bot.gpu_tickets import IdleFindingSource
+
+            registry.register(IDLE_PREFIX, IdleFindingSource(self.store))  # GPUs (issue 13)
             self._jira["findings"] = registry
         registry_: FindingRegistry = self._jira["findings"]
         return registry_

@@ -135,3 +135,15 @@ def test_open_findings_become_savings_hints(services: Services, world: World) ->
     assert idle.kind == "idle" and idle.monthly_saving == 32_772_600_000 * 730
     assert idle.details["finding_id"] == f"idle:123456789012:us-east-1:{world.ids['idle']}"
     assert world.ids["prod"] not in hints and world.ids["protected"] not in hints
+
+
+def test_findings_can_be_looked_up_for_tickets(services: Services, world: World) -> None:
+    gpu_ops.sweep(services)
+    finding_id = f"idle:123456789012:us-east-1:{world.ids['held']}"
+    context = services.findings().lookup(finding_id)
+    assert (context.kind, context.resource_id, context.team) == (
+        "idle-held",
+        world.ids["held"],
+        "ai-research",
+    )
+    assert context.impact == 5_672_000_000 * 24 and "Ask the owner" in context.recommended_action
