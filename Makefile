@@ -27,8 +27,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# make bench SCALE=4: also ingest the org x4 (80 000 resources, ~29 M lines, streamed)
+SCALE ?= 1
 bench: $(STAMP)
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py --scale $(SCALE)
 
 clean:
 	rm -rf $(VENV) demo-data costbot.db costbot.db-wal costbot.db-shm

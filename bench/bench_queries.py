@@ -55,10 +55,18 @@ def main() -> dict[str, object]:
     )
     teams = engine.vocabulary().tag_values.get("team", [])
     team = "ai-research" if "ai-research" in teams else teams[0]
+    resource = store.conn.execute(
+        "SELECT resource_id FROM charges WHERE resource_id <> '' AND last_day = "
+        "(SELECT MAX(last_day) FROM charges) ORDER BY billed_total DESC LIMIT 1"
+    ).fetchone()[0]
     questions = {
         f"team {team} last 30d": f"team {team} last 30d",
         "by team mtd": "by team mtd",
         "untagged": "untagged",
+        # resource-level questions (issue 18): read the detail, not the cube
+        "by resource last 30d": "by resource last 30d",
+        "resource ID last 30d": f"resource {resource} last 30d",
+        f"team {team} by resource last 30d": f"team {team} by resource last 30d",
     }
     import duckdb
 
@@ -66,6 +74,7 @@ def main() -> dict[str, object]:
     src = f"read_parquet('{files}/*.parquet')"
     tag = "element_at(resource_tags, 'user_team')[1]"
     prev30 = END - timedelta(days=59)
+    cur30 = END - timedelta(days=29)
     mtd = END.replace(day=1)
     prev_mtd = (mtd - timedelta(days=1)).replace(day=1)
     untagged_cond = " OR ".join(
@@ -84,6 +93,23 @@ def main() -> dict[str, object]:
             f"AND line_item_usage_start_date < DATE '{END + timedelta(days=1)}') OR "
             f"(line_item_usage_start_date >= DATE '{prev_mtd}' AND line_item_usage_start_date "
             f"< DATE '{prev_mtd + (END - mtd) + timedelta(days=1)}') GROUP BY t, cur"
+        ),
+        "by resource last 30d": (
+            f"SELECT line_item_resource_id r, line_item_usage_start_date >= DATE '{cur30}' cur, "
+            f"SUM({EFFECTIVE}) FROM {src} WHERE line_item_usage_start_date >= DATE '{prev30}' "
+            f"AND line_item_usage_start_date < DATE '{END + timedelta(days=1)}' GROUP BY r, cur"
+        ),
+        "resource ID last 30d": (
+            f"SELECT CAST(line_item_usage_start_date AS DATE) d, SUM({EFFECTIVE}) FROM {src} "
+            f"WHERE line_item_resource_id = '{resource}' AND line_item_usage_start_date >= "
+            f"DATE '{prev30}' AND line_item_usage_start_date < DATE '{END + timedelta(days=1)}' "
+            "GROUP BY d"
+        ),
+        f"team {team} by resource last 30d": (
+            f"SELECT line_item_resource_id r, line_item_usage_start_date >= DATE '{cur30}' cur, "
+            f"SUM({EFFECTIVE}) FROM {src} WHERE {tag} = '{team}' AND line_item_usage_start_date "
+            f">= DATE '{prev30}' AND line_item_usage_start_date < DATE '{END + timedelta(days=1)}' "
+            "GROUP BY r, cur"
         ),
         "untagged": (
             f"SELECT ({untagged_cond}) u, CAST(line_item_usage_start_date AS DATE) >= DATE '{mtd}' "

@@ -12,10 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.aws.endpoint_metrics import SageMakerEndpointMetrics
-from bot.aws.gpu_fleet import AwsGpuFleet
-from bot.aws.pricing import AwsPriceList
-from bot.aws.s3_exports import S3ExportSource
 from bot.costs.query import CostQueryEngine
 from bot.costs.store import CostStore
 from bot.errors import CostbotError, SettingsError
@@ -25,6 +21,10 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from jira import JIRA
 
+    from bot.aws.endpoint_metrics import SageMakerEndpointMetrics
+    from bot.aws.gpu_fleet import AwsGpuFleet
+    from bot.aws.pricing import AwsPriceList
+    from bot.aws.s3_exports import S3ExportSource
     from bot.jira import JiraTracker
     from bot.jira_settings import JiraSettings
     from bot.tickets.filing import TicketFiler
@@ -119,6 +119,8 @@ class Services:
         return self._gpu_fleet
 
     def _build_gpu_fleet(self) -> AwsGpuFleet:
+        from bot.aws.gpu_fleet import AwsGpuFleet  # botocore loads only when GPUs are swept
+
         gpus = self.settings.gpus
         return AwsGpuFleet(
             self.aws_client,
@@ -130,14 +132,20 @@ class Services:
 
     def price_list(self) -> AwsPriceList:
         """Return the AWS Pricing API adapter (its endpoint lives in us-east-1)."""
+        from bot.aws.pricing import AwsPriceList
+
         return AwsPriceList(self.aws_client("pricing", "us-east-1"))
 
     def s3_exports(self) -> S3ExportSource:
         """Return the S3 export reader."""
+        from bot.aws.s3_exports import S3ExportSource  # botocore loads only when S3 is used
+
         return S3ExportSource(self.aws_client("s3"))
 
     def endpoint_metrics(self) -> SageMakerEndpointMetrics:
         """Return the SageMaker endpoint invocations reader (CloudWatch)."""
+        from bot.aws.endpoint_metrics import SageMakerEndpointMetrics  # botocore: on first use
+
         return SageMakerEndpointMetrics(self.aws_client("cloudwatch"))
 
     # -- Jira tickets (issue 14) ----------------------------------------------------------

@@ -5,15 +5,27 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bot.commands.common import DB_HELP, fail, run_or_exit, settings_for
-from bot.economics_report import chargeback_summary, chargeback_table
-from bot.insights.allocation_rules import load_rules
-from bot.insights.chargeback import chargeback_from_store, previous_month
 from bot.money import format_money
-from bot.services import Services, build_services
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.services import Services
+
+# The insights (numpy) and the services (store, metrics) load when a command runs,
+# not when `costbot --help` lists the commands (issue 18).
+
+
+def build_services(settings: Settings, **kwargs: Any) -> Services:
+    """Build the services (imported on first use)."""
+    from bot.services import build_services as build
+
+    return build(settings, **kwargs)
+
 
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 
@@ -53,6 +65,10 @@ def chargeback_command(
     db: str | None,
 ) -> None:
     """Allocate MONTH (YYYY-MM, or `last`) to teams, with shared costs split by the rules."""
+    from bot.economics_report import chargeback_summary, chargeback_table
+    from bot.insights.allocation_rules import load_rules
+    from bot.insights.chargeback import chargeback_from_store, previous_month
+
     if csv_path and parquet_path:
         fail("give --csv or --parquet, not both", 2)
     settings = run_or_exit(lambda: settings_for(db))
@@ -159,7 +175,9 @@ def unit_command(words: tuple[str, ...], cloudwatch: bool, as_json: bool, db: st
 def demo_economics(services: Services) -> None:
     """Show one chargeback, the top hints and one unit cost (the tail of `costbot demo`)."""
     from bot.economics import gather_hints, gather_unit
-    from bot.economics_report import hints_text
+    from bot.economics_report import chargeback_summary, chargeback_table, hints_text
+    from bot.insights.allocation_rules import load_rules
+    from bot.insights.chargeback import chargeback_from_store, previous_month
 
     month = previous_month(services.clock().date())
     click.echo(f"\n== costbot chargeback {month}\n")

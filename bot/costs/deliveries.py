@@ -66,6 +66,7 @@ class DataFile:
     execution: str = ""
     version: str = ""
     manifest: str = ""
+    period: str = ""  # the billing period a manifest says it holds ("" if unknown)
 
 
 @dataclass
@@ -285,6 +286,7 @@ def select(found: Sequence[FoundFile], read_text: Callable[[str], str]) -> Selec
                     execution=current.execution,
                     version=by_name[name].version,
                     manifest=current.name,
+                    period=period,
                 )
             )
         earlier = {m.execution for m in group if m.execution != current.execution}

@@ -14,8 +14,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from bot.costs.grammar import Vocabulary
 from bot.costs.model import (
@@ -30,6 +29,9 @@ from bot.costs.periods import Window, resolve
 from bot.costs.store import CostStore, day_number
 from bot.errors import CostbotError
 from bot.money import format_money
+
+if TYPE_CHECKING:
+    from bot.costs.detail import DetailCache
 
 # dimension -> columns it matches (the first is the one grouped by)
 DIMENSION_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -100,6 +102,7 @@ class _Sums:
     groups: dict[tuple[object, object], list[int]] = field(
         default_factory=dict
     )  # key -> [cur, prev]
+    top: tuple[tuple[GroupCost, ...], int] | None = None  # groups already ranked (detail cache)
 
 
 class CostQueryEngine:
@@ -115,16 +118,19 @@ class CostQueryEngine:
         use_cube: bool = True,
         default_top: int = 10,
         week_start: int = 0,
+        use_detail_cache: bool = True,
     ) -> None:
         self.store = store
         self.use_cube = use_cube
         self.default_top = default_top  # COSTBOT_TOP_N: rows before "other" when not asked
         self.week_start = week_start  # COSTBOT_WEEK_START: 0 = Monday … 6 = Sunday
+        self.use_detail_cache = use_detail_cache
         self.allocation_tags = tuple(allocation_tags)
         self.tag_aliases = dict(tag_aliases or {})
         self.clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.Lock()
         self._vocab: tuple[str | None, Vocabulary] | None = None
+        self._detail: DetailCache | None = None  # resource-level answers (issue 18)
 
     # -- vocabulary --------------------------------------------------------------------------
 
@@ -359,7 +365,13 @@ class CostQueryEngine:
                     elif prev_lo <= day <= prev_hi:
                         slot[1] += v
             return sums
+        if self.use_detail_cache and query.group_by in (None, "resource"):
+            fast = self._detail_sums(query, plan, measure, lo, hi, window)
+            if fast is not None:
+                return fast
         # The charges: daily vectors, concatenated and summed with numpy in one pass.
+        import numpy as np  # here, not at import: start-up stays fast (issue 18)
+
         label_col = "g.sub_account_name" if query.group_by == "account" else "NULL"
         amounts = "k.billed" if measure == "billed" else f"COALESCE(k.{measure}, k.billed)"
         rows = conn.execute(
@@ -409,10 +421,123 @@ class CostQueryEngine:
                 sums.groups[g] = [c, p]
         return sums
 
+    def _detail_sums(
+        self, query: CostQuery, plan: _Plan, measure: str, lo: int, hi: int, window: Window
+    ) -> _Sums | None:
+        """Answer from the in-memory detail (bot/costs/detail.py): totals, or by resource."""
+        import numpy as np
+
+        from bot.costs.detail import DetailCache
+
+        with self._lock:
+            if self._detail is None:
+                self._detail = DetailCache(self.store)
+        ids = None
+        groups: list[set[int]] = []  # cost_groups ids a charge's group must be in
+        tagsets: list[tuple[set[int], bool]] = []  # (tag set ids, excluded)
+        resources: list[tuple[set[str], bool]] = []  # (resource ids, excluded)
+        conn = self.store.conn
+        pairs_all = (*query.filters, *query.excludes)
+        simple = query.untagged is None and not any(
+            not is_tag_field(d) and d in ("resource_type", "sku") for d, _ in pairs_all
+        )
+        for negate, pairs in ((False, query.filters), (True, query.excludes)) if simple else ():
+            by_field: dict[str, list[str]] = {}
+            for dim, value in pairs:
+                by_field.setdefault(dim, []).append(value)
+            for dim, values in by_field.items():
+                if is_tag_field(dim):
+                    marks = ", ".join("?" for _ in values)
+                    found = conn.execute(
+                        f"SELECT tagset_id FROM tags WHERE key = ? AND value IN ({marks})",
+                        [tag_key_of(dim), *values],
+                    )
+                    tagsets.append(({r[0] for r in found}, negate))
+                elif dim == "resource":
+                    resources.append((set(values), negate))
+                else:  # a cost_groups column: the same clause the store path uses
+                    clause, params = self._match(dim, values, True, negate=negate)
+                    found = conn.execute(f"SELECT g.id FROM cost_groups g WHERE {clause}", params)
+                    groups.append({r[0] for r in found})
+        if plan.where and not simple:
+            where = " AND ".join(plan.where)
+            ids = np.asarray(
+                [
+                    r[0]
+                    for r in self.store.conn.execute(
+                        "SELECT k.id FROM charges k JOIN cost_groups g ON g.id = k.group_id "
+                        f"WHERE k.last_day >= ? AND k.first_day <= ? AND {where} "
+                        "ORDER BY k.id",
+                        [lo, hi, *plan.params],
+                    )
+                ],
+                dtype=np.int64,
+            )
+        current = (day_number(window.start), hi)
+        previous = (day_number(window.previous_start), day_number(window.previous_end))
+        # With filters the cube can answer (e.g. a team), the days come from the cube.
+        whole = replace(query, group_by=None)
+        filtered = ids is not None or bool(groups or tagsets or resources)
+        cube_plan = self._plan(whole, None) if filtered and query.untagged is None else None
+        days_from_cube = cube_plan is not None and cube_plan.cube
+        got = self._detail.window_sums(
+            measure,
+            lo,
+            hi,
+            current,
+            previous,
+            ids,
+            days=not days_from_cube,
+            groups=groups,
+            tagsets=tagsets,
+            resources=resources,
+        )
+        if got is None:
+            return None
+        by_day = (
+            self._sums(whole, cube_plan, window).by_day
+            if days_from_cube and cube_plan is not None and len(got.resource)
+            else got.by_day
+        )
+        sums = _Sums(by_day=by_day)
+        if query.group_by == "resource" and query.rank != "cost":
+            # growth / movers: rank in _top_groups, from every resource's two sums
+            for c, cur_v, prev_v in zip(
+                got.resource.tolist(), got.current.tolist(), got.previous.tolist(), strict=True
+            ):
+                sums.groups[(got.names[c], None)] = [cur_v, prev_v]
+        elif query.group_by == "resource":
+            nonzero = (got.current != 0) | (got.previous != 0)
+            codes, cur, prev = got.resource[nonzero], got.current[nonzero], got.previous[nonzero]
+            order = np.lexsort((codes, -cur))  # by cost, then name (codes follow name order)
+            top = max(query.top, 1)
+            names = [got.names[c] or "(none)" for c in codes[order[:top]].tolist()]
+            items = [
+                GroupCost(n, c, p)
+                for n, c, p in zip(
+                    names, cur[order[:top]].tolist(), prev[order[:top]].tolist(), strict=True
+                )
+            ]
+            rest = order[top:]
+            if len(rest):
+                items.append(
+                    GroupCost(
+                        f"other ({len(rest)} more)",
+                        int(cur[rest].sum()),
+                        int(prev[rest].sum()),
+                        is_other=True,
+                        members=len(rest),
+                    )
+                )
+            sums.top = (tuple(items), int(nonzero.sum()))
+        return sums
+
     def _top_groups(self, query: CostQuery, sums: _Sums) -> tuple[tuple[GroupCost, ...], int]:
         dim = query.group_by
         if dim is None:
             return (), 0
+        if sums.top is not None:
+            return sums.top
         # Group by the key alone; a key's label (an account's name) is the largest one seen,
         # so a line without the name or a renamed account does not split the group.
         merged: dict[object, list[int]] = {}

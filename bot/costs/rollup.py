@@ -102,6 +102,11 @@ class Rollup:
         )
         return seen
 
+    @property
+    def rows(self) -> int:
+        """Return how many lines the roll-up holds (what :meth:`finish` will sum)."""
+        return sum(len(p[0]) for p in self._parts)
+
     def _restrict(self, tagset_texts: list[str]) -> tuple[list[str], np.ndarray]:
         """Map each tag set to its allocation-tag part (the cube keeps only those)."""
         allocation = set(self.allocation_tags)

@@ -13,20 +13,30 @@ import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 from sqlite_utils import Database
 
-from bot.costs.rollup import DailyAmounts
 from bot.costs.schema import GROUP_COLUMNS, KEY_COLUMNS, migrations
 from bot.errors import StoreError
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from bot.costs.rollup import DailyAmounts  # pyarrow and pandas: only when writing
+
+# numpy, pyarrow and pandas are imported where rows are written, not at import: a
+# question needs none of them to open the store (costbot's start-up, issue 18).
+
 EPOCH = date(1970, 1, 1)
 _ROWS_PER_INSERT = 400
+_READ_CACHE_KIB = 262144  # 256 MiB of pages for answering
+_WRITE_CACHE_KIB = 65536  # 64 MiB while an ingest writes
 
 
 def day_number(d: date) -> int:
@@ -100,6 +110,7 @@ class CostStore:
         self._local = threading.local()
         self._connections: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._connections_lock = threading.Lock()
+        self._written: dict[tuple[str, str, str, str], int] | None = None  # in a write
         try:
             self.db = Database(self.conn)
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -123,7 +134,7 @@ class CostStore:
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA cache_size=-262144")
+            conn.execute(f"PRAGMA cache_size=-{_READ_CACHE_KIB}")
             conn.execute("PRAGMA temp_store=MEMORY")
             conn.execute("PRAGMA busy_timeout=10000")
             self._local.conn = conn
@@ -178,15 +189,36 @@ class CostStore:
         source and period is replaced (and rows stored before exports were
         recorded, export ``''``). Runs as one transaction.
         """
+        with self.writing():
+            return self._replace(keys, daily, groups, cube, key_group, cube_tags, file_info)
+
+    @contextmanager
+    def writing(self) -> Iterator[CostStore]:
+        """Hold one write transaction across several :meth:`replace` calls (one ingest).
+
+        An ingest writes one part of its input at a time (a billing period's
+        files), so that memory holds one part, not the whole delivery; all parts
+        commit together or not at all. A delivery a part already wrote in this
+        transaction is added to, not replaced.
+        """
+        if self._written is not None:  # nested: the outer transaction decides
+            yield self
+            return
         conn = self.conn
+        # A smaller page cache while writing: SQLite spills the transaction's pages to the
+        # WAL instead of holding up to 256 MiB of them beside the roll-up (issue 18).
+        conn.execute(f"PRAGMA cache_size=-{_WRITE_CACHE_KIB}")
         conn.execute("BEGIN IMMEDIATE")
+        self._written = {}
         try:
-            stats = self._replace(keys, daily, groups, cube, key_group, cube_tags, file_info)
+            yield self
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        return stats
+        finally:
+            self._written = None
+            conn.execute(f"PRAGMA cache_size=-{_READ_CACHE_KIB}")
 
     def _replace(
         self,
@@ -213,7 +245,10 @@ class CostStore:
                     (provider, account),
                 ).fetchone()[0]
         replaced: dict[tuple[str, str, str, str], list[str]] = {}
+        written = self._written if self._written is not None else {}
         for delivery in deliveries:
+            if delivery in written:
+                continue  # an earlier part of this ingest wrote it: add to it
             export, provider, account, period = delivery
             sid = source_ids[(provider, account)]
             old = conn.execute(
@@ -229,7 +264,7 @@ class CostStore:
                 replaced.setdefault(delivery, []).append(old_export)
                 self._delete_delivery(delivery_id)
         stats = self._delivery_stats(deliveries, keys, daily, file_info, replaced)
-        delivery_ids = self._insert_deliveries(stats, source_ids, file_info)
+        delivery_ids = self._insert_deliveries(stats, source_ids, file_info, written)
 
         tagset_ids = self._tagset_ids({k[-1] for k in keys} | {g[-1] for g in groups})
         group_base = self._next_id("cost_groups")
@@ -288,6 +323,8 @@ class CostStore:
         file_info: dict[tuple[str, str, str, str], DeliveryInfo],
         replaced: dict[tuple[str, str, str, str], list[str]],
     ) -> list[DeliveryStats]:
+        import numpy as np
+
         pi, ai = 1 + KEY_COLUMNS.index("provider"), 1 + KEY_COLUMNS.index("billing_account")
         position = {d: i for i, d in enumerate(deliveries)}
         delivery_of_key = np.array(
@@ -327,12 +364,17 @@ class CostStore:
         stats: list[DeliveryStats],
         source_ids: dict[tuple[str, str], int],
         file_info: dict[tuple[str, str, str, str], DeliveryInfo],
+        written: dict[tuple[str, str, str, str], int],
     ) -> dict[tuple[str, str, str, str], int]:
         now = datetime.now(UTC).isoformat(timespec="seconds")
         ids = {}
         for st in stats:
             key = (st.export, st.provider, st.billing_account, st.billing_period)
             info = file_info.get(key) or DeliveryInfo("unknown", (), 0, 0)
+            if key in written:
+                ids[key] = written[key]
+                self._add_to_delivery(written[key], st, info)
+                continue
             cur = self.conn.execute(
                 "INSERT INTO deliveries (export, source_id, billing_period, format, files, "
                 "rows_read, rows_skipped, billed, effective, list, first_day, last_day, "
@@ -357,8 +399,39 @@ class CostStore:
                     json.dumps(info.etags, sort_keys=True),
                 ),
             )
-            ids[key] = int(cur.lastrowid or 0)
+            ids[key] = written[key] = int(cur.lastrowid or 0)
         return ids
+
+    def _add_to_delivery(self, delivery_id: int, st: DeliveryStats, info: DeliveryInfo) -> None:
+        """Fold another part of this ingest into a delivery row it already wrote."""
+        row = self.conn.execute(
+            "SELECT format, files, etags, execution_id, manifest FROM deliveries WHERE id = ?",
+            (delivery_id,),
+        ).fetchone()
+        formats = sorted({*row[0].split(" + "), *st.format.split(" + ")} - {"unknown"})
+        files = sorted({*json.loads(row[1]), *st.files})
+        etags = {**json.loads(row[2]), **info.etags}
+        self.conn.execute(
+            "UPDATE deliveries SET format = ?, files = ?, etags = ?, "
+            "rows_read = rows_read + ?, rows_skipped = rows_skipped + ?, billed = billed + ?, "
+            "effective = effective + ?, list = list + ?, first_day = MIN(first_day, ?), "
+            "last_day = MAX(last_day, ?), execution_id = ?, manifest = ? WHERE id = ?",
+            (
+                " + ".join(formats),
+                json.dumps(files),
+                json.dumps(dict(sorted(etags.items()))),
+                st.rows_read,
+                st.rows_skipped,
+                st.billed,
+                st.effective,
+                st.list,
+                day_number(st.first_day) if st.first_day else None,
+                day_number(st.last_day) if st.last_day else None,
+                row[3] or info.execution,
+                row[4] or info.manifest,
+                delivery_id,
+            ),
+        )
 
     def _holds_any(self, delivery_id: int, charges: set[tuple[str, ...]]) -> bool:
         """Tell whether a stored delivery holds any of these charge identities."""
@@ -514,6 +587,8 @@ class DailyVectors:
     """
 
     def __init__(self, daily: DailyAmounts) -> None:
+        import numpy as np
+
         idx = daily.index
         n = len(idx)
         starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]]) if n else np.zeros(0, np.int64)
@@ -575,6 +650,8 @@ def _insert_amounts(
     Multi-row ``INSERT … VALUES (…), (…)`` binds a flat list per statement: about
     three times the rows per second of ``executemany`` on a table of five integers.
     """
+    import numpy as np
+
     n = len(rows.index)
     if n == 0:
         return

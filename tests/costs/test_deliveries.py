@@ -455,3 +455,78 @@ def test_a_copy_of_the_same_bill_in_another_folder_replaces_rather_than_adds(
     again = run(store, csv_in(tmp_path / "copy", rows))
     assert total(store) == Decimal("35.00")
     assert again.deliveries[0].replaced_exports == ((tmp_path / "downloads").resolve().as_posix(),)
+
+
+# -- issue 18: one billing period at a time, one transaction -------------------------------
+
+
+def test_files_are_read_one_billing_period_at_a_time_in_a_fixed_order(tmp_path: Path) -> None:
+    from bot.costs.deliveries import DataFile
+    from bot.costs.ingest import parts
+
+    oct_a = write_cur2(lines(("2024-10-01", "222222222222", "1.00")), tmp_path / "a.parquet")[0]
+    oct_b = write_cur2(lines(("2024-10-02", "222222222222", "1.00")), tmp_path / "b.parquet")[0]
+    nov = write_cur2(lines(("2024-11-01", "222222222222", "1.00")), tmp_path / "c.parquet")[0]
+    both = write_cur2(
+        lines(("2024-11-03", "222222222222", "1.00"), ("2024-12-01", "222222222222", "1.00")),
+        tmp_path / "d.parquet",
+    )[0]
+    text = csv_in(tmp_path / "t", [focus_row("2024-10-01", "1.00")])
+    files = [DataFile(str(p), "e") for p in (text, both, nov, oct_b, oct_a)]
+    split = [[Path(f.name).name for f in part] for part in parts(files)]
+    # d.parquet's one row group spans two months: unknown before reading, like the CSV
+    assert split == [["a.parquet", "b.parquet"], ["c.parquet"], ["d.parquet", "bill.csv"]]
+
+
+def test_a_delivery_read_in_two_parts_is_one_delivery_with_exact_sums(
+    tmp_path: Path, store: CostStore
+) -> None:
+    folder = tmp_path / "export"
+    write_cur2(lines(("2024-10-01", "222222222222", "1.10")), folder / "a.parquet")
+    write_cur2(lines(("2024-11-01", "222222222222", "2.20")), folder / "b.parquet")
+    run(store, folder)
+    result = run(store, folder)  # again: replaces, never adds
+    assert [(d.billing_period, from_nanos(d.billed)) for d in result.deliveries] == [
+        ("2024-10", Decimal("1.10")),
+        ("2024-11", Decimal("2.20")),
+    ]
+    assert all(d.replaced for d in result.deliveries)
+    # Parquet without statistics: its period is unknown before reading, a later part
+    late = write_cur2(lines(("2024-10-03", "444444444444", "0.40")), tmp_path / "late.parquet")[0]
+    pq.write_table(pq.read_table(late), folder / "late.parquet", write_statistics=False)
+    result = run(store, folder)
+    october = [d for d in result.deliveries if d.billing_period == "2024-10"]
+    assert len(october) == 1 and from_nanos(october[0].billed) == Decimal("1.50")
+    assert len(store.deliveries()) == 2
+    assert total(store) == Decimal("3.70")
+    cube = store.conn.execute("SELECT SUM(billed) FROM daily_group_costs").fetchone()[0]
+    assert from_nanos(cube) == total(store)  # cube == detail
+
+
+def test_a_month_written_in_several_bounded_parts_gives_the_same_answers(
+    tmp_path: Path, store: CostStore
+) -> None:
+    rows = [
+        (f"2024-10-{d:02d}", f"2222222222{r:02d}", f"{r}.{d:02d}")
+        for d in range(1, 29)
+        for r in range(1, 6)
+    ]
+    path = write_cur2(lines(*rows), tmp_path / "one" / "cur2.parquet")[0]
+    small = pq.ParquetFile(path).read()
+    pq.write_table(small, path, row_group_size=7)  # many small batches
+    other = CostStore(tmp_path / "other.db")
+    try:
+        whole = run(other, path)
+        split = ingest(store, [str(path)], allocation_tags=("team",), aliases={}, rows_per_write=10)
+        assert [(d.billing_period, d.billed, d.rows_read, d.lines) for d in split.deliveries] == [
+            (d.billing_period, d.billed, d.rows_read, d.lines) for d in whole.deliveries
+        ]
+        assert by_account(store) == by_account(other)
+        detail = "SELECT resource_id, SUM(billed_total) FROM charges GROUP BY 1 ORDER BY 1"
+        assert store.conn.execute(detail).fetchall() == other.conn.execute(detail).fetchall()
+        assert len(store.deliveries()) == 1 and store.deliveries()[0]["rows_read"] == len(rows)
+        count = "SELECT COUNT(*) FROM charges"
+        assert store.conn.execute(count).fetchone()[0] > other.conn.execute(count).fetchone()[0]
+        assert total(store) == total(other) == sum(Decimal(x) for _, _, x in rows)
+    finally:
+        other.close()
