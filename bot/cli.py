@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.console import Console
 
-from bot.commands import economics
+from bot.commands import economics, gpus
 from bot.commands import jira as jira_commands
 from bot.commands.common import fail as _fail
 from bot.commands.common import run_or_exit as _run
@@ -328,6 +328,10 @@ def _exit_now() -> None:
 
 # Commands of each area live in bot/commands/<area>.py; register them here, one line each.
 # main.add_command(<area>.<command>)
+main.add_command(gpus.idle_command)
+main.add_command(gpus.now_command)
+main.add_command(gpus.prices_group)
+main.add_command(gpus.audit_command)
 main.add_command(economics.chargeback_command)
 main.add_command(economics.hints_command)
 main.add_command(economics.unit_command)

@@ -14,6 +14,7 @@ from bot.costs.query import NoDataYet
 from bot.services import Services
 from handlers.economics_command import answer_economics
 from handlers.errors import answers_on_failure
+from handlers.gpus import gpu_command
 from handlers.tickets import answer_ticket_ref
 
 
@@ -32,6 +33,8 @@ def answer_cost_command(body: dict[str, Any], respond: Any, context: dict[str, A
     """Parse the text, ask the store, and reply with Block Kit."""
     services: Services = context["services"]
     text = slack_unescape(body.get("text") or "").strip()
+    if gpu_command(services, text, respond):  # `/cost idle`, `/cost now [team X]` (issue 13)
+        return
     # economics (issue 16): /cost chargeback | hints | unit, before the cost grammar
     if answer_economics(services, text, respond, body=body, client=context.get("client")):
         return

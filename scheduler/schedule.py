@@ -7,6 +7,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from bot.metrics import Metrics
 from bot.services import Services
 from scheduler.chargeback_job import post_monthly_chargeback
+from scheduler.gpus import night_watch, sweep_gpus
 from scheduler.jobs import refresh_freshness
 from scheduler.tickets import poll_tickets
 
@@ -20,6 +21,25 @@ def build_scheduler(services: Services, metrics: Metrics) -> BackgroundScheduler
         minutes=15,
         args=[services, metrics],
         id="refresh_freshness",
+        coalesce=True,
+        max_instances=1,
+    )
+    # GPUs (issue 13): idle findings, live burn rate, run-rate alerts
+    scheduler.add_job(
+        sweep_gpus,
+        "interval",
+        minutes=services.settings.gpus.sweep_minutes,
+        args=[services],
+        id="sweep_gpus",
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        night_watch,
+        "interval",
+        minutes=5,
+        args=[services],
+        id="night_watch",
         coalesce=True,
         max_instances=1,
     )

@@ -12,10 +12,14 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from bot.costs.schema import migrations as cost_migrations
-from bot.state import tickets
+from bot.state import audit, findings, idempotency, prices, tickets
 
 MIGRATION_SETS: tuple[Migrations, ...] = (
     cost_migrations,
+    findings.migrations,  # gpus: idle findings and run-rate alerts
+    audit.migrations,  # gpus: the audit log of actions
+    idempotency.migrations,  # gpus: exactly-once action keys
+    prices.migrations,  # gpus: refreshed instance prices
     tickets.migrations,
     # one line per area, e.g. `scheduler_state.migrations,`
 )
