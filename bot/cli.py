@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from bot.commands import sync as sync_commands
 from bot.commands.common import fail as _fail
 from bot.commands.common import run_or_exit as _run
 from bot.commands.common import settings_for as _settings
@@ -28,6 +29,7 @@ from bot.errors import CostbotError
 from bot.money import format_money
 from bot.services import build_services
 from bot.settings import Settings
+from bot.sync.report import sync_status_lines
 from bot.text_report import answer_text, ingest_text
 
 GRAMMAR_HELP = """\
@@ -152,6 +154,8 @@ def status_command(db: str | None) -> None:
         )
     through = services.store.data_through()
     click.echo(f"data through {through.isoformat() if through else '–'}")
+    for line in sync_status_lines(services.store, services.clock().date()):
+        click.echo(line)
 
 
 @main.command("sample")
@@ -239,6 +243,7 @@ def serve_command(port: int | None, db: str | None) -> None:
 
 # Commands of each area live in bot/commands/<area>.py; register them here, one line each.
 # main.add_command(<area>.<command>)
+main.add_command(sync_commands.sync_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

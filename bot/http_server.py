@@ -19,6 +19,7 @@ from slack_bolt import App, BoltRequest
 
 from bot.metrics import Metrics
 from bot.services import Services
+from bot.sync.report import sync_health
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1 << 20
@@ -49,6 +50,7 @@ def health(services: Services) -> tuple[int, dict[str, Any]]:
         "data_through": through.isoformat() if through else None,
         "data_age_hours": round(age, 1) if age is not None else None,
         "stale": age is None or age > STALE_AFTER_HOURS,
+        "sync": sync_health(services.store, services.clock().date()),
     }
 
 

@@ -36,6 +36,8 @@ class Metrics:
         self._latency_count = 0
         self._data_through = data_through
         self.last_sync: datetime | None = None
+        # Extra exposition text from other areas (e.g. bot.sync.report), appended as is.
+        self.extra: list[Callable[[], str]] = []
 
     def observe(self, kind: str, seconds: float, *, ok: bool = True) -> None:
         """Count one handled request of a kind (command, action, event) and its latency."""
@@ -90,7 +92,7 @@ class Metrics:
             "# TYPE costbot_last_sync_timestamp_seconds gauge",
             f"costbot_last_sync_timestamp_seconds {sync.timestamp() if sync else 0}",
         ]
-        return "\n".join(out) + "\n"
+        return "\n".join(out) + "\n" + "".join(render() for render in self.extra)
 
 
 def parse_iso(text: str | None) -> datetime | None:

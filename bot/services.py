@@ -49,6 +49,38 @@ class Services:
         """Return the S3 export reader."""
         return S3ExportSource(self.aws_client("s3"))
 
+    # -- sync (issue 15): clients with retries, profile and assumed role ---------------------
+
+    def sync_client(self, service: str) -> Any:
+        """Return a fresh boto3 client for a sync: retry mode, profile, role, endpoints.
+
+        Built per sync rather than cached, so an assumed role's credentials are new
+        each time. ``AWS_ENDPOINT_URL_COST_EXPLORER`` beats ``AWS_ENDPOINT_URL`` for ``ce``.
+        """
+        import boto3
+        from botocore.config import Config
+
+        s = self.settings
+        retries: Any = {"mode": s.aws_retry_mode, "max_attempts": s.aws_max_attempts}
+        config = Config(retries=retries)
+        session: Any = boto3.session.Session(profile_name=s.aws_profile)
+        endpoint = s.aws_endpoint_url
+        if s.aws_role_arn:
+            sts = session.client("sts", region_name=s.aws_region, endpoint_url=endpoint)
+            creds = sts.assume_role(RoleArn=s.aws_role_arn, RoleSessionName="costbot-sync")[
+                "Credentials"
+            ]
+            session = boto3.session.Session(
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"],
+            )
+        if service == "ce" and s.ce_endpoint_url:
+            endpoint = s.ce_endpoint_url
+        return session.client(
+            service, region_name=s.aws_region, endpoint_url=endpoint, config=config
+        )
+
     def close(self) -> None:
         """Close the store."""
         self.store.close()

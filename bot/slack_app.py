@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import signal
+from functools import partial
 
 from slack_bolt import App
 from slack_bolt.error import BoltError
@@ -92,6 +93,13 @@ def build_app(
     return app
 
 
+def sync_metrics_text(services: Services) -> str:
+    """Render the sync figures (last success, rows, duration, API spend) for ``/metrics``."""
+    from bot.sync.report import render_samples, sync_samples
+
+    return render_samples(sync_samples(services.store, services.clock().date()))
+
+
 def serve(settings: Settings) -> None:
     """Run the bot and its scheduler until interrupted."""
     from scheduler import build_scheduler
@@ -108,6 +116,7 @@ def serve(settings: Settings) -> None:
     app = build_app(services, client=services_client)
     metrics = Metrics(services.store.data_through)
     metrics.last_sync = parse_iso(services.store.meta("last_ingest_at"))
+    metrics.extra.append(partial(sync_metrics_text, services))
     scheduler = build_scheduler(services, metrics)
     scheduler.start()
     try:

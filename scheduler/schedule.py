@@ -7,6 +7,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from bot.metrics import Metrics
 from bot.services import Services
 from scheduler.jobs import refresh_freshness
+from scheduler.sync import sync_sources
 
 
 def build_scheduler(services: Services, metrics: Metrics) -> BackgroundScheduler:
@@ -21,4 +22,15 @@ def build_scheduler(services: Services, metrics: Metrics) -> BackgroundScheduler
         coalesce=True,
         max_instances=1,
     )
+    if services.settings.sources:  # issue 15: keep the store fresh with no command typed
+        scheduler.add_job(
+            sync_sources,
+            "interval",
+            hours=services.settings.sync_every_hours,
+            args=[services, metrics],
+            id="sync_sources",
+            next_run_time=services.clock(),
+            coalesce=True,
+            max_instances=1,
+        )
     return scheduler

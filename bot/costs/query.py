@@ -20,6 +20,7 @@ import numpy as np
 from bot.costs.grammar import Vocabulary
 from bot.costs.model import CostAnswer, CostQuery, GroupCost
 from bot.costs.periods import Window, resolve
+from bot.costs.resolution import check_resolution
 from bot.costs.store import CostStore, day_number
 from bot.errors import CostbotError
 
@@ -143,6 +144,7 @@ class CostQueryEngine:
         untagged = query.untagged
         if untagged is not None and not untagged:
             untagged = self.allocation_tags  # the question keeps its words; the answer says which
+        check_resolution(self.store, query, window.previous_start, window.end, untagged)
         sums = self._sums(query, self._plan(query, untagged), window)
         currencies = sorted({c for c, _ in sums.by_day})
         if len(currencies) > 1:

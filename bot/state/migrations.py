@@ -12,9 +12,11 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from bot.costs.schema import migrations as cost_migrations
+from bot.state import sync as sync_state
 
 MIGRATION_SETS: tuple[Migrations, ...] = (
     cost_migrations,
+    sync_state.migrations,
     # one line per area, e.g. `scheduler_state.migrations,`
 )
 
