@@ -21,6 +21,10 @@ DONE = ("SUCCEEDED", "FAILED", "CANCELLED")
 class AthenaError(CostbotError):
     """An Athena query could not be started, failed, or timed out."""
 
+    def __init__(self, message: str, *, bytes_scanned: int = 0) -> None:
+        super().__init__(message)
+        self.bytes_scanned = bytes_scanned  # a failed query's scan is billed too
+
 
 @dataclass
 class AthenaResult:
@@ -84,7 +88,8 @@ class AthenaQueries:
             reason = execution.get("Status", {}).get("StateChangeReason", "no reason given")
             raise AthenaError(
                 f"Athena query {qid} {state.lower()}: {reason} "
-                f"({scanned} bytes scanned); the store is unchanged"
+                f"({scanned} bytes scanned); the store is unchanged",
+                bytes_scanned=scanned,
             )
         first = self._call("get_query_results", QueryExecutionId=qid, MaxResults=self._page_size)
         meta = first.get("ResultSet", {}).get("ResultSetMetadata", {}).get("ColumnInfo", [])

@@ -243,7 +243,7 @@ def _sync_athena(
     end: date | None,
     sleep: Callable[[float], None],
 ) -> None:
-    from bot.aws.athena import AthenaQueries
+    from bot.aws.athena import AthenaError, AthenaQueries
 
     s = services.settings
     if not (s.athena_database and s.athena_table):
@@ -262,13 +262,17 @@ def _sync_athena(
         aliases=dict(s.tag_aliases),
     )
     athena = AthenaQueries(services.sync_client("athena"), sleep=sleep)
-    result = athena.run(
-        query.sql,
-        query.athena_parameters(),
-        database=s.athena_database,
-        workgroup=s.athena_workgroup,
-        output=s.athena_output,
-    )
+    try:
+        result = athena.run(
+            query.sql,
+            query.athena_parameters(),
+            database=s.athena_database,
+            workgroup=s.athena_workgroup,
+            output=s.athena_output,
+        )
+    except AthenaError as exc:
+        tally.bytes_scanned = exc.bytes_scanned
+        raise
     tally.bytes_scanned = result.bytes_scanned
     table = rows_to_lines(query, result.rows)
     fmt = athena_format(EXPORT_NAMES[s.athena_export], detail_from)

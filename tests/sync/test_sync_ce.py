@@ -19,9 +19,10 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from harness.aws_standin import AwsStandIn
+from sync_support import NOW
 
-from bot.costs.exports import write_cur2
 from bot.costs.ask import ask as ask_engine
+from bot.costs.exports import write_cur2
 from bot.costs.grammar import HelpRequest
 from bot.costs.ingest import ingest
 from bot.costs.query import CostQueryEngine
@@ -34,7 +35,6 @@ from bot.settings import DEFAULT_ALIASES
 from bot.state.sync import ledger_for
 from bot.sync.ce import CostExplorerError, RequestCapReached, couple
 from bot.sync.run import sync_source
-from sync_support import NOW
 
 PAGES_PER_REQUEST = 2
 TAGS = ("team", "project")
