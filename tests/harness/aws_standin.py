@@ -42,6 +42,10 @@ class AwsStandIn:
         """Return the bodies of the requests received for one action (e.g. GetCostAndUsage)."""
         return [body for name, body in self.received if name == action]
 
+    def rest_calls(self, prefix: str) -> list[str]:
+        """Return ``METHOD /path?query`` of REST requests (S3) starting with ``prefix``."""
+        return [name for name, _ in self.received if name.startswith(prefix)]
+
     def throttle_first(self, action: str, times: int) -> None:
         """Answer the first ``times`` requests of ``action`` with a ThrottlingException."""
         left = [times]
@@ -65,10 +69,26 @@ def _handler(standin: AwsStandIn) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args: object) -> None:  # keep test output clean
             return
 
+        def do_GET(self) -> None:
+            self._forward()
+
+        def do_PUT(self) -> None:
+            self._forward()
+
+        def do_HEAD(self) -> None:
+            self._forward()
+
+        def do_DELETE(self) -> None:
+            self._forward()
+
         def do_POST(self) -> None:
+            self._forward()
+
+        def _forward(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length", "0") or 0))
             target = self.headers.get("X-Amz-Target", "")
-            action = target.rpartition(".")[2]
+            # JSON protocols name the action in a header; REST ones (S3) by method and path.
+            action = target.rpartition(".")[2] if target else f"{self.command} {self.path}"
             body = json.loads(raw) if raw and target else {}
             standin.received.append((action, body))
             for answer in standin.answers:
@@ -77,8 +97,13 @@ def _handler(standin: AwsStandIn) -> type[BaseHTTPRequestHandler]:
                     self._send(answered[0], answered[1])
                     return
             headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-            forwarded = requests.post(
-                standin.moto_url + self.path, data=raw, headers=headers, timeout=30
+            forwarded = requests.request(
+                self.command,
+                standin.moto_url + self.path,
+                data=raw,
+                headers=headers,
+                timeout=30,
+                allow_redirects=False,
             )
             if target and forwarded.ok and standin.rewrites:
                 out = forwarded.json()
@@ -90,9 +115,13 @@ def _handler(standin: AwsStandIn) -> type[BaseHTTPRequestHandler]:
             for k, v in forwarded.headers.items():
                 if k.lower() not in ("content-length", "transfer-encoding", "connection"):
                     self.send_header(k, v)
-            self.send_header("Content-Length", str(len(forwarded.content)))
+            length = forwarded.headers.get("Content-Length", "0")
+            self.send_header(
+                "Content-Length", length if self.command == "HEAD" else str(len(forwarded.content))
+            )
             self.end_headers()
-            self.wfile.write(forwarded.content)
+            if self.command != "HEAD":
+                self.wfile.write(forwarded.content)
 
         def _send(self, status: int, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode()
