@@ -48,7 +48,7 @@ class Settings:
     athena_workgroup: str = "primary"
     athena_output: str | None = None
     athena_export: str = "cur2"
-    athena_resource_days: int = 7
+    athena_resource_days: int = 14
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:

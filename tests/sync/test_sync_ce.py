@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from harness.aws_standin import AwsStandIn
 from sync_support import NOW
@@ -274,3 +275,24 @@ def test_coupling_keeps_both_sides_sums_exactly(
             assert sum(v[m] for k, v in cells if k[:-1] == labels) == values[m]
         for label, values in right:
             assert sum(v[m] for k, v in cells if k[-1] == label) == values[m]
+
+
+def test_periods_with_an_export_of_the_same_payer_are_not_asked_for(
+    tmp_path: Path,
+    standin: AwsStandIn,
+    services_for: Callable[..., Services],
+    truth: pa.Table,
+) -> None:
+    standin.inject("static/ce/cost-and-usage-results", {"results": ce_results(truth)})
+    services = services_for()
+    september = truth.filter(pc.equal(truth.column("billing_period"), "2024-09"))
+    payer = september.schema.get_field_index("billing_account")
+    moto_account = pa.array(["123456789012"] * september.num_rows)  # whom moto says we are
+    files = write_cur2(september.set_column(payer, "billing_account", moto_account), tmp_path / "x")
+    ingest(services.store, [str(f) for f in files], allocation_tags=TAGS, aliases=DEFAULT_ALIASES)
+
+    run = sync_source(services, "ce")
+    assert run.periods == ["2024-10"]
+    formats = {d["billing_period"]: d["format"] for d in services.store.deliveries()}
+    assert formats["2024-09"] == "CUR 2.0" and formats["2024-10"].startswith("Cost Explorer")
+    assert {c["TimePeriod"]["Start"] for c in standin.called("GetCostAndUsage")} == {"2024-10-01"}
