@@ -22,12 +22,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from bot.costs.readers.common import TAG_PREFIX
 from bot.costs.readers.cur import CHARGE_CATEGORY, SERVICE_CATEGORY
-from bot.costs.store import day_number
 from bot.errors import CostbotError
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
@@ -235,16 +234,17 @@ def build_query(
 
 def rows_to_lines(query: AthenaQuery, rows: Iterable[Sequence[str | None]]) -> pa.Table:
     """Turn the query's result rows (text, as Athena returns them) into canonical lines."""
-    data = [list(r) for r in rows]
+    data = rows if isinstance(rows, list) else list(rows)
     n_text = len(TEXT_FIELDS) + len(DETAIL_FIELDS) + len(query.tag_keys)
-    if data and len(data[0]) != 1 + n_text + 4:
-        raise AthenaSqlError(f"the query returned {len(data[0])} columns, expected {n_text + 5}")
-    cols = list(zip(*data, strict=True)) if data else [()] * (1 + n_text + 4)
-    days = np.array([day_number(date.fromisoformat(str(d)[:10])) for d in cols[0]], np.int32)
+    width = 1 + n_text + 4
+    if data and len(data[0]) != width:
+        raise AthenaSqlError(f"the query returned {len(data[0])} columns, expected {width}")
+    cols = [pa.array([r[i] for r in data], pa.string()) for i in range(width)]
+    days = pc.cast(pc.cast(pc.utf8_slice_codeunits(cols[0], 0, 10), pa.date32()), pa.int32())
     names = [*TEXT_FIELDS, *DETAIL_FIELDS, *(TAG_PREFIX + k for k in query.tag_keys)]
-    out: dict[str, pa.Array] = {"day": pa.array(days)}
+    out: dict[str, pa.Array] = {"day": days}
     for i, name in enumerate(names, start=1):
-        out[name] = pa.array([v or "" for v in cols[i]], pa.string())
+        out[name] = pc.fill_null(cols[i], "")
     for j, name in enumerate(("billed", "effective", "list")):
-        out[name] = pa.array(np.array([int(v or 0) for v in cols[1 + n_text + j]], np.int64))
+        out[name] = pc.cast(pc.fill_null(cols[1 + n_text + j], "0"), pa.int64())
     return pa.table(out)
