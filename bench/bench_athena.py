@@ -86,6 +86,7 @@ def main() -> dict[str, object]:
         write_lines(
             synced,
             [rows_to_lines(query, text_rows)],
+            export="athena:costs.data",
             fmt=athena_format("CUR 2.0", END - timedelta(days=14)),
             allocation_tags=TAGS,
         )

@@ -22,9 +22,10 @@ from bot.commands.common import fail as _fail
 from bot.commands.common import run_or_exit as _run
 from bot.commands.common import settings_for as _settings
 from bot.costs.ask import ask
-from bot.costs.grammar import HelpRequest, QueryParseError, examples_for
+from bot.costs.freshness import delivery_currencies
+from bot.costs.grammar import AskBack, HelpRequest, QueryParseError, examples_for
 from bot.costs.ingest import FORMATS, IngestResult, ingest
-from bot.costs.model import CostAnswer
+from bot.costs.model import CostAnswer, complete_through
 from bot.errors import CostbotError
 from bot.money import format_money
 from bot.services import build_services
@@ -106,7 +107,9 @@ def cost_command(
     """Ask a cost question, e.g. `costbot cost team ai-research last 30d`."""
     settings = _run(lambda: _settings(db))
     services = _run(lambda: build_services(settings, create_store=False))
-    text = " ".join(_requote(w) for w in words)
+    # One argument is the whole question (`costbot cost "EC2 costs last month"`); several
+    # are grammar words, where an argument with spaces is one value.
+    text = words[0] if len(words) == 1 else " ".join(_requote(w) for w in words)
 
     def run() -> None:
         answer = ask(services.engine, text, default_measure=settings.measure, measure=measure)
@@ -123,6 +126,11 @@ def cost_command(
 
     try:
         run()
+    except AskBack as exc:
+        click.echo(f"costbot: {exc.reason}", err=True)
+        for label, reading in exc.readings:
+            click.echo(f"  {label}: costbot cost {reading}", err=True)
+        sys.exit(2)
     except QueryParseError as exc:
         click.echo(f"costbot: {exc}", err=True)
         click.echo(GRAMMAR_HELP, err=True)
@@ -146,14 +154,17 @@ def status_command(db: str | None) -> None:
     if not rows:
         click.echo("the store is empty; run `costbot ingest PATH`")
         return
+    currencies = delivery_currencies(services.store)
     for r in rows:
+        currency = currencies.get(
+            (str(r["provider"]), str(r["billing_account"]), str(r["billing_period"])), "USD"
+        )
         click.echo(
             f"{r['billing_period']}  {r['provider']:<8} {r['billing_account']:<14} "
-            f"{r['format']:<12} {format_money(int(str(r['effective']))):>16}  "
-            f"ingested {r['ingested_at']}"
+            f"{r['format']:<12} {format_money(int(str(r['effective'])), currency):>16}  "
+            f"ingested {r['ingested_at']}  export {r['export'] or '(unrecorded)'}"
         )
-    through = services.store.data_through()
-    click.echo(f"data through {through.isoformat() if through else '–'}")
+    click.echo(complete_through(services.store.data_through()))
     for line in sync_status_lines(services.store, services.clock().date()):
         click.echo(line)
 
@@ -230,15 +241,45 @@ def demo_command(db: str | None, data_dir: Path) -> None:
 
 @main.command("serve")
 @click.option("--port", type=int, help="HTTP port (default 3000 or $PORT).")
+@click.option(
+    "--metrics-port", type=int, help="Serve /metrics on this port only ($COSTBOT_METRICS_PORT)."
+)
 @click.option("--db", help="Store file.")
-def serve_command(port: int | None, db: str | None) -> None:
+def serve_command(port: int | None, metrics_port: int | None, db: str | None) -> None:
     """Run the Slack bot: Socket Mode if SLACK_APP_TOKEN is set, else HTTP on --port."""
+    from bot.logs import configure
     from bot.slack_app import serve
 
     settings = _run(lambda: _settings(db))
-    if port:
+    if port is not None:
         settings = Settings(**{**settings.__dict__, "port": port})
+    if metrics_port is not None:
+        settings = Settings(**{**settings.__dict__, "metrics_port": metrics_port})
+    configure(
+        settings.log_level,
+        settings.log_format,
+        secrets=(settings.slack_bot_token, settings.slack_app_token, settings.slack_signing_secret),
+    )
     _run(lambda: serve(settings))
+    _exit_now_if_threads_linger()
+
+
+def _exit_now_if_threads_linger() -> None:
+    """Exit even if a listener thread is stuck (e.g. on a slow Slack call): SIGTERM means now."""
+    import logging
+    import os
+    import threading
+
+    lingering = [
+        t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon
+    ]
+    if lingering:
+        logging.getLogger("costbot").warning(
+            "exiting with %d thread(s) still running", len(lingering)
+        )
+        logging.shutdown()
+        sys.stdout.flush()
+        os._exit(0)
 
 
 # Commands of each area live in bot/commands/<area>.py; register them here, one line each.

@@ -1,148 +1,109 @@
-"""HTTP mode: Slack's requests at ``POST /slack/events``, plus ``/healthz`` and ``/metrics``.
+"""HTTP serving through waitress, a production WSGI server (no hand-written ``http.server``).
 
-A plain ``ThreadingHTTPServer`` hands each Slack request to Bolt's
-``App.dispatch`` (which verifies the signature and acknowledges); the transport
-knows nothing of costs. Lazy listeners finish their work after the response.
+Waitress reads requests asynchronously and hands only complete ones to a bounded pool of
+worker threads, so a slow or idle client costs a socket, not a thread. It refuses a body over
+``MAX_BODY`` (413) and a ``Content-Length`` that is not a plain number (400) before any
+application code runs, and it closes connections idle for ``CHANNEL_TIMEOUT`` seconds.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
-import time
-from collections.abc import Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from slack_bolt import App, BoltRequest
+from slack_bolt import App
+from waitress import create_server, wasyncore
 
-from bot.metrics import Metrics
 from bot.services import Services
-from bot.sync.report import sync_health
+from bot.web import WSGIApp, health, wsgi_app
 
-log = logging.getLogger(__name__)
-MAX_BODY = 1 << 20
-STALE_AFTER_HOURS = 48
+__all__ = ["MAX_BODY", "SlackHTTPServer", "WebServer", "health"]
 
+log = logging.getLogger("costbot.http")
 
-def _kind(body: str, content_type: str) -> str:
-    if "command=" in body:
-        return "command"
-    if body.startswith("payload="):
-        return "interaction"
-    if "application/json" in content_type:
-        return "event"
-    return "other"
+MAX_BODY = 1 << 20  # Slack's payloads are a few kB; 1 MiB is generous
+MAX_HEADERS = 64 << 10
+THREADS = 8  # requests served at once; Bolt acknowledges fast and answers on its own pool
+CONNECTION_LIMIT = 100  # open sockets, slow or idle ones included
+CHANNEL_TIMEOUT = 30  # seconds a connection may sit idle (Slack sends its request at once)
+STOP_TIMEOUT = 2.0  # seconds given to requests in flight when stopping
 
 
-def health(services: Services) -> tuple[int, dict[str, Any]]:
-    """Report whether the store answers and how fresh its data is."""
-    try:
-        services.store.conn.execute("SELECT 1").fetchone()
-        through = services.store.data_through()
-    except Exception as exc:  # any database failure means unhealthy, whatever its class
-        return 503, {"ok": False, "store": f"unreachable: {exc}"}
-    age = (services.clock() - through).total_seconds() / 3600 if through else None
-    return 200, {
-        "ok": True,
-        "store": str(services.settings.db_path),
-        "data_through": through.isoformat() if through else None,
-        "data_age_hours": round(age, 1) if age is not None else None,
-        "stale": age is None or age > STALE_AFTER_HOURS,
-        "sync": sync_health(services.store, services.clock().date()),
-    }
-
-
-class SlackHTTPServer:
-    """Serve a Bolt app over HTTP on ``host:port`` (port 0 picks a free one)."""
+class WebServer:
+    """Serve a WSGI app on ``host:port`` (port 0 picks a free one) from a background thread."""
 
     def __init__(
         self,
-        app: App,
-        services: Services,
-        metrics: Metrics,
+        app: WSGIApp,
         host: str = "0.0.0.0",
         port: int = 3000,
+        *,
+        channel_timeout: int = CHANNEL_TIMEOUT,
     ) -> None:
-        handler = self._handler_class(app, services, metrics)
-        self.httpd = ThreadingHTTPServer((host, port), handler)
-        self.httpd.daemon_threads = True
+        self._server: Any = create_server(
+            app,
+            host=host,
+            port=port,
+            threads=THREADS,
+            connection_limit=CONNECTION_LIMIT,
+            channel_timeout=channel_timeout,
+            cleanup_interval=min(5, channel_timeout),
+            max_request_body_size=MAX_BODY,
+            max_request_header_size=MAX_HEADERS,
+            ident="costbot",
+            clear_untrusted_proxy_headers=True,
+            expose_tracebacks=False,
+        )
         self._thread: threading.Thread | None = None
 
     @property
     def port(self) -> int:
         """The port actually bound."""
-        return int(self.httpd.server_address[1])
+        return int(self._server.effective_port)
 
     def start(self) -> None:
-        """Serve in a background thread."""
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        """Serve in a background (daemon) thread."""
+        self._thread = threading.Thread(target=self._run, name=f"http:{self.port}", daemon=True)
         self._thread.start()
 
-    def serve_forever(self) -> None:
-        """Serve in this thread until interrupted."""
-        self.httpd.serve_forever()
+    def _run(self) -> None:
+        try:
+            self._server.run()
+        except (OSError, ValueError):  # sockets closed under the loop while stopping
+            log.debug("http loop on :%d ended", self.port, exc_info=True)
 
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Stop accepting, give requests in flight up to ``timeout`` s, close every socket."""
+        self._server.task_dispatcher.shutdown(cancel_pending=True, timeout=timeout)
+        try:
+            self._server.close()
+            wasyncore.close_all(self._server._map)
+        except OSError:
+            log.debug("closing :%d", self.port, exc_info=True)
+        if self._thread is not None:
+            self._thread.join(timeout)
 
-    @staticmethod
-    def _handler_class(app: App, services: Services, metrics: Metrics) -> type:
-        class Handler(BaseHTTPRequestHandler):
-            server_version = "costbot"
 
-            def log_message(self, fmt: str, *args: Any) -> None:
-                log.debug("http: " + fmt, *args)
+class SlackHTTPServer(WebServer):
+    """HTTP mode: Slack's requests at ``/slack/events``, plus ``/healthz`` and ``/metrics``.
 
-            def _send(
-                self,
-                status: int,
-                body: bytes,
-                content_type: str,
-                headers: dict[str, Any] | None = None,
-            ) -> None:
-                self.send_response(status)
-                for k, v in (headers or {}).items():
-                    for item in v if isinstance(v, list | tuple) else [v]:
-                        self.send_header(k, str(item))
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+    ``metrics=False`` leaves ``/metrics`` to a separate :class:`WebServer` (``--metrics-port``).
+    """
 
-            def do_GET(self) -> None:
-                if self.path == "/healthz":
-                    status, payload = health(services)
-                    self._send(status, json.dumps(payload).encode(), "application/json")
-                elif self.path == "/metrics":
-                    self._send(200, metrics.render().encode(), "text/plain; version=0.0.4")
-                else:
-                    self._send(404, b"not found", "text/plain")
-
-            def do_POST(self) -> None:
-                if self.path.split("?")[0] != "/slack/events":
-                    self._send(404, b"not found", "text/plain")
-                    return
-                length = int(self.headers.get("Content-Length") or 0)
-                if length > MAX_BODY:
-                    self._send(413, b"too large", "text/plain")
-                    return
-                body = self.rfile.read(length).decode("utf-8", errors="replace")
-                started = time.perf_counter()
-                headers: dict[str, str | Sequence[str]] = {
-                    k.lower(): [v] for k, v in self.headers.items()
-                }
-                kind = _kind(body, self.headers.get("Content-Type", ""))
-                resp = app.dispatch(BoltRequest(body=body, headers=headers))
-                metrics.observe(kind, time.perf_counter() - started, ok=resp.status < 500)
-                self._send(
-                    resp.status,
-                    resp.body.encode(),
-                    resp.headers.get("content-type", ["text/plain"])[0],
-                    {k: v for k, v in resp.headers.items() if k != "content-type"},
-                )
-
-        return Handler
+    def __init__(
+        self,
+        app: App,
+        services: Services,
+        host: str = "0.0.0.0",
+        port: int = 3000,
+        *,
+        metrics: bool = True,
+        channel_timeout: int = CHANNEL_TIMEOUT,
+    ) -> None:
+        super().__init__(
+            wsgi_app(services, slack=app, metrics=metrics),
+            host=host,
+            port=port,
+            channel_timeout=channel_timeout,
+        )

@@ -1,98 +1,105 @@
-"""Prometheus metrics for ``GET /metrics``: requests, latency, errors, data freshness.
+"""Prometheus metrics for ``GET /metrics``: requests, latency, errors, data freshness, process.
 
-A few counters and one histogram do not justify a client library; this renders
-the text exposition format (version 0.0.4) directly.
+Each :class:`Metrics` owns its registry (several apps can live in one test process). It holds
+the process collectors (CPU, memory, open files) and the platform collector, the request and
+answer latency histograms by kind, and the error counter that listeners and jobs call.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 
-
-def _labels(labels: dict[str, str]) -> str:
-    if not labels:
-        return ""
-    inner = ",".join(
-        f'{k}="{v.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"'
-        for k, v in sorted(labels.items())
-    )
-    return "{" + inner + "}"
+LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
 class Metrics:
-    """Thread-safe counters and a latency histogram, rendered for Prometheus."""
+    """Counters, histograms and gauges of one running bot, rendered for Prometheus."""
 
     def __init__(self, data_through: Callable[[], datetime | None] | None = None) -> None:
-        self._lock = threading.Lock()
-        self.requests: dict[tuple[tuple[str, str], ...], int] = defaultdict(int)
-        self.errors: dict[tuple[tuple[str, str], ...], int] = defaultdict(int)
-        self._bucket_counts = [0] * len(LATENCY_BUCKETS)
-        self._latency_sum = 0.0
-        self._latency_count = 0
+        self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        self._requests = Counter(
+            "costbot_requests",
+            "Slack requests handled, by kind (command, interaction, event).",
+            ["kind"],
+            registry=self.registry,
+        )
+        self._errors = Counter(
+            "costbot_errors",
+            "Requests, answers or jobs that failed, by kind.",
+            ["kind"],
+            registry=self.registry,
+        )
+        self._latency = Histogram(
+            "costbot_request_seconds",
+            "Time from a Slack request to its acknowledgement, by kind.",
+            ["kind"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self._answer = Histogram(
+            "costbot_answer_seconds",
+            "Time to compute and send an answer (after the acknowledgement), by kind.",
+            ["kind"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
         self._data_through = data_through
         self.last_sync: datetime | None = None
-        # Extra exposition text from other areas (e.g. bot.sync.report), appended as is.
-        self.extra: list[Callable[[], str]] = []
+        through = Gauge(
+            "costbot_data_through_timestamp_seconds",
+            "End of the newest day of cost data (0: none).",
+            registry=self.registry,
+        )
+        through.set_function(lambda: _stamp(self._data_through() if self._data_through else None))
+        sync = Gauge(
+            "costbot_last_sync_timestamp_seconds",
+            "Last successful ingest or sync (0: never).",
+            registry=self.registry,
+        )
+        sync.set_function(lambda: _stamp(self.last_sync))
 
     def observe(self, kind: str, seconds: float, *, ok: bool = True) -> None:
-        """Count one handled request of a kind (command, action, event) and its latency."""
-        with self._lock:
-            self.requests[(("kind", kind),)] += 1
-            if not ok:
-                self.errors[(("kind", kind),)] += 1
-            self._latency_sum += seconds
-            self._latency_count += 1
-            for i, bound in enumerate(LATENCY_BUCKETS):
-                if seconds <= bound:
-                    self._bucket_counts[i] += 1
+        """Count one handled request of a kind (command, interaction, event) and its latency."""
+        self._requests.labels(kind=kind).inc()
+        self._latency.labels(kind=kind).observe(seconds)
+        if not ok:
+            self._errors.labels(kind=kind).inc()
+
+    def answered(self, kind: str, seconds: float) -> None:
+        """Record how long an answer (a lazy listener's work) took."""
+        self._answer.labels(kind=kind).observe(seconds)
 
     def error(self, kind: str) -> None:
-        """Count an error outside a timed request."""
-        with self._lock:
-            self.errors[(("kind", kind),)] += 1
+        """Count an error outside a timed request (a failed answer, job or listener)."""
+        self._errors.labels(kind=kind).inc()
+
+    def errors(self, kind: str) -> float:
+        """Return the errors counted for ``kind`` so far."""
+        value = self.registry.get_sample_value("costbot_errors_total", {"kind": kind})
+        return value or 0.0
 
     def render(self) -> str:
         """Render all metrics in the Prometheus text format."""
-        out = [
-            "# HELP costbot_requests_total Slack requests handled.",
-            "# TYPE costbot_requests_total counter",
-        ]
-        with self._lock:
-            out += [
-                f"costbot_requests_total{_labels(dict(k))} {v}" for k, v in self.requests.items()
-            ]
-            out += [
-                "# HELP costbot_errors_total Requests or jobs that failed.",
-                "# TYPE costbot_errors_total counter",
-            ]
-            out += [f"costbot_errors_total{_labels(dict(k))} {v}" for k, v in self.errors.items()]
-            out += [
-                "# HELP costbot_request_seconds Time from request to acknowledgement.",
-                "# TYPE costbot_request_seconds histogram",
-            ]
-            for bound, count in zip(LATENCY_BUCKETS, self._bucket_counts, strict=True):
-                out.append(f'costbot_request_seconds_bucket{{le="{bound}"}} {count}')
-            out.append(f'costbot_request_seconds_bucket{{le="+Inf"}} {self._latency_count}')
-            out.append(f"costbot_request_seconds_sum {self._latency_sum:.6f}")
-            out.append(f"costbot_request_seconds_count {self._latency_count}")
-        through = self._data_through() if self._data_through else None
-        out += [
-            "# HELP costbot_data_through_timestamp_seconds End of the newest day of cost data.",
-            "# TYPE costbot_data_through_timestamp_seconds gauge",
-            f"costbot_data_through_timestamp_seconds {through.timestamp() if through else 0}",
-        ]
-        sync = self.last_sync
-        out += [
-            "# HELP costbot_last_sync_timestamp_seconds Last successful ingest or sync.",
-            "# TYPE costbot_last_sync_timestamp_seconds gauge",
-            f"costbot_last_sync_timestamp_seconds {sync.timestamp() if sync else 0}",
-        ]
-        return "\n".join(out) + "\n" + "".join(render() for render in self.extra)
+        return generate_latest(self.registry).decode("utf-8")
+
+
+def _stamp(when: datetime | None) -> float:
+    return when.timestamp() if when else 0.0
 
 
 def parse_iso(text: str | None) -> datetime | None:

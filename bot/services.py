@@ -14,6 +14,7 @@ from typing import Any
 from bot.aws.s3_exports import S3ExportSource
 from bot.costs.query import CostQueryEngine
 from bot.costs.store import CostStore
+from bot.metrics import Metrics
 from bot.settings import Settings
 
 
@@ -31,6 +32,7 @@ class Services:
     engine: CostQueryEngine
     clock: Callable[[], datetime] = utc_now
     _boto_clients: dict[str, Any] = field(default_factory=dict)
+    metrics: Metrics = field(default_factory=Metrics)
 
     def aws_client(self, service: str) -> Any:
         """Return a boto3 client (honours ``AWS_ENDPOINT_URL`` for moto and proxies)."""
@@ -100,5 +102,18 @@ def build_services(
         allocation_tags=settings.allocation_tags,
         tag_aliases=dict(settings.tag_aliases),
         clock=clock,
+        default_top=settings.top_n,
+        week_start=settings.week_start,
     )
-    return Services(settings=settings, store=store, engine=engine, clock=clock)
+    services = Services(
+        settings=settings,
+        store=store,
+        engine=engine,
+        clock=clock,
+        metrics=Metrics(store.data_through),
+    )
+    from bot.sync.report import SyncCollector  # issue 15: sync figures in /metrics
+
+    collector: Any = SyncCollector(store, lambda: clock().date())  # a prometheus Collector
+    services.metrics.registry.register(collector)
+    return services

@@ -16,6 +16,7 @@ from bot.errors import SettingsError
 
 DEFAULT_ALLOCATION_TAGS = ("team", "project", "environment")
 DEFAULT_ALIASES = {"team_name": "team", "env": "environment", "proj": "project"}
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,11 @@ class Settings:
     athena_output: str | None = None
     athena_export: str = "cur2"
     athena_resource_days: int = 14
+    # Operations (issue 11: serve): logging and a separate metrics port.
+    log_level: str = "INFO"
+    log_format: str = "text"
+    metrics_port: int | None = None
+    week_start: int = 0  # COSTBOT_WEEK_START: the first day of "this week" (0 = Monday)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -77,6 +83,15 @@ class Settings:
                     kw[name] = int(env[var])
                 except ValueError as exc:
                     raise SettingsError(f"{var} must be a whole number, got {env[var]!r}") from exc
+        if "top_n" in kw and not 1 <= int(str(kw["top_n"])) <= 50:
+            raise SettingsError(f"COSTBOT_TOP_N must be from 1 to 50, got {env['COSTBOT_TOP_N']!r}")
+        if env.get("COSTBOT_WEEK_START"):
+            day = env["COSTBOT_WEEK_START"].strip().lower()
+            if day not in WEEKDAYS:
+                raise SettingsError(
+                    f"COSTBOT_WEEK_START must be a weekday (monday … sunday), got {day!r}"
+                )
+            kw["week_start"] = WEEKDAYS.index(day)
         for name, var in (
             ("slack_bot_token", "SLACK_BOT_TOKEN"),
             ("slack_app_token", "SLACK_APP_TOKEN"),
@@ -89,6 +104,7 @@ class Settings:
         if env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION"):
             kw["aws_region"] = env.get("AWS_REGION") or env["AWS_DEFAULT_REGION"]
         kw.update(sync_settings(env))
+        kw.update(_operations_from_env(env))
         kw.update(overrides)
         return replace(s, **kw)  # type: ignore[arg-type]
 
@@ -145,4 +161,29 @@ def sync_settings(env: Mapping[str, str]) -> dict[str, object]:
         if export not in ("cur2", "focus"):
             raise SettingsError("COSTBOT_ATHENA_EXPORT must be cur2 or focus")
         kw["athena_export"] = export
+    return kw
+
+
+def _operations_from_env(env: Mapping[str, str]) -> dict[str, object]:
+    """``COSTBOT_LOG_LEVEL``, ``COSTBOT_LOG_FORMAT``, ``COSTBOT_METRICS_PORT``."""
+    kw: dict[str, object] = {}
+    if env.get("COSTBOT_LOG_LEVEL"):
+        level = env["COSTBOT_LOG_LEVEL"].strip().upper()
+        if level == "WARN":
+            level = "WARNING"
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise SettingsError("COSTBOT_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR")
+        kw["log_level"] = level
+    if env.get("COSTBOT_LOG_FORMAT"):
+        fmt = env["COSTBOT_LOG_FORMAT"].strip().lower()
+        if fmt not in ("text", "json"):
+            raise SettingsError("COSTBOT_LOG_FORMAT must be text or json")
+        kw["log_format"] = fmt
+    if env.get("COSTBOT_METRICS_PORT"):
+        try:
+            kw["metrics_port"] = int(env["COSTBOT_METRICS_PORT"])
+        except ValueError as exc:
+            raise SettingsError(
+                f"COSTBOT_METRICS_PORT must be a whole number, got {env['COSTBOT_METRICS_PORT']!r}"
+            ) from exc
     return kw

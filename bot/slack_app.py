@@ -7,8 +7,14 @@ by the name of the variable to fix, never as a traceback.
 from __future__ import annotations
 
 import logging
+import os
 import signal
-from functools import partial
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
 
 from slack_bolt import App
 from slack_bolt.error import BoltError
@@ -20,10 +26,11 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.errors import SettingsError
-from bot.http_server import SlackHTTPServer
-from bot.metrics import Metrics, parse_iso
+from bot.http_server import SlackHTTPServer, WebServer
+from bot.metrics import parse_iso
 from bot.services import Services, build_services
 from bot.settings import Settings
+from bot.web import wsgi_app
 
 log = logging.getLogger("costbot")
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -72,6 +79,7 @@ def build_app(
     *,
     client: WebClient | None = None,
     process_before_response: bool = False,
+    listener_executor: Executor | None = None,
 ) -> App:
     """Build the Bolt app with costbot's listeners (no transport).
 
@@ -79,57 +87,180 @@ def build_app(
     on FaaS platforms; a long-running server leaves it off so acks are immediate.
     """
     from handlers import register
+    from handlers.observe import ObservedApp
 
     settings = services.settings
     try:
-        app = App(
+        app = ObservedApp(
             client=client or web_client(settings),
             signing_secret=settings.slack_signing_secret or "socket-mode-has-no-secret",
             process_before_response=process_before_response,
+            listener_executor=listener_executor,
         )
     except BoltError as exc:
         raise SettingsError(f"Slack rejected SLACK_BOT_TOKEN: {exc}") from exc
+    app.metrics = services.metrics
     register(app, services)
     return app
 
 
-def sync_metrics_text(services: Services) -> str:
-    """Render the sync figures (last success, rows, duration, API spend) for ``/metrics``."""
-    from bot.sync.report import render_samples, sync_samples
+def serve(
+    settings: Settings,
+    *,
+    stop: threading.Event | None = None,
+    on_ready: Callable[[Runtime], None] | None = None,
+) -> None:
+    """Run the bot, its probes and its scheduler until SIGTERM, SIGINT or ``stop`` is set.
 
-    return render_samples(sync_samples(services.store, services.clock().date()))
-
-
-def serve(settings: Settings) -> None:
-    """Run the bot and its scheduler until interrupted."""
-    from scheduler import build_scheduler
-
+    Stopping takes a few seconds at most: the servers stop accepting, requests and answers in
+    flight get ``DRAIN_SECONDS``, the scheduler is shut down without waiting, and the store is
+    closed. ``on_ready`` receives the running :class:`Runtime` (ports, mode) once serving.
+    """
     mode = check_slack_settings(settings)
     services = build_services(settings)
     try:
-        services_client = web_client(settings)
-        services_client.auth_test()
-    except SlackApiError as exc:
-        raise SettingsError(
-            f"Slack rejected SLACK_BOT_TOKEN ({exc.response.get('error')}); check the token."
-        ) from exc
-    app = build_app(services, client=services_client)
-    metrics = Metrics(services.store.data_through)
-    metrics.last_sync = parse_iso(services.store.meta("last_ingest_at"))
-    metrics.extra.append(partial(sync_metrics_text, services))
-    scheduler = build_scheduler(services, metrics)
-    scheduler.start()
-    try:
-        if mode == "socket":
+        client = web_client(settings)
+        try:
+            client.auth_test()
+        except SlackApiError as exc:
+            raise SettingsError(
+                f"Slack rejected SLACK_BOT_TOKEN ({exc.response.get('error')}); check the token."
+            ) from exc
+        runtime = Runtime(mode, settings, services, client)
+        with _stop_on_signals(stop or threading.Event()) as event:
+            runtime.run(event, on_ready)
+    finally:
+        services.close()
+        log.info("costbot stopped; store closed")
+
+
+DRAIN_SECONDS = 1.5  # answers in flight when stopping get this long to finish
+
+
+class Runtime:
+    """What ``serve`` runs: the Bolt app, its transport, the web servers and the scheduler."""
+
+    def __init__(
+        self, mode: str, settings: Settings, services: Services, client: WebClient
+    ) -> None:
+        from scheduler import build_scheduler
+
+        self.mode = mode
+        self.settings = settings
+        self.services = services
+        self.executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="costbot-answer")
+        self.app = build_app(services, client=client, listener_executor=self.executor)
+        services.metrics.last_sync = parse_iso(services.store.meta("last_ingest_at"))
+        self.scheduler = build_scheduler(services, services.metrics)
+        self.servers: list[WebServer] = []
+        self.socket_mode: Any = None
+
+    @property
+    def port(self) -> int:
+        """The port of /healthz (and /slack/events in HTTP mode)."""
+        return self.servers[0].port
+
+    @property
+    def metrics_port(self) -> int:
+        """The port of /metrics."""
+        return self.servers[-1].port
+
+    def start(self) -> None:
+        """Start the scheduler, the web servers and (Socket Mode) the Slack connection."""
+        settings, services = self.settings, self.services
+        separate = settings.metrics_port is not None
+        self.scheduler.start()
+        if self.mode == "http":
+            self.servers.append(
+                SlackHTTPServer(self.app, services, port=settings.port, metrics=not separate)
+            )
+        else:
+            self.servers.append(
+                WebServer(wsgi_app(services, metrics=not separate), port=settings.port)
+            )
+        if separate:
+            self.servers.append(
+                WebServer(wsgi_app(services, healthz=False), port=settings.metrics_port or 0)
+            )
+        for server in self.servers:
+            server.start()
+        if self.mode == "socket":
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-            log.info("costbot: Socket Mode")
-            SocketModeHandler(app, settings.slack_app_token).start()
-        else:
-            server = SlackHTTPServer(app, services, metrics, port=settings.port)
-            log.info("costbot: HTTP mode on :%d (/slack/events, /healthz, /metrics)", server.port)
-            signal.signal(signal.SIGTERM, lambda *_: server.stop())
-            server.serve_forever()
+            self.socket_mode = SocketModeHandler(self.app, settings.slack_app_token)
+            self.socket_mode.connect()
+
+    def run(self, stop: threading.Event, on_ready: Callable[[Runtime], None] | None) -> None:
+        """Start, log the start-up line, wait for ``stop``, then stop everything."""
+        try:
+            self.start()
+            self._log_start()
+            if on_ready is not None:
+                on_ready(self)
+            while not stop.wait(0.5):
+                pass
+        finally:
+            self.shutdown()
+
+    def shutdown(self) -> None:
+        """Stop taking requests, let answers in flight finish briefly, stop the scheduler."""
+        log.info("costbot stopping", extra={"mode": self.mode})
+        if self.socket_mode is not None:
+            self.socket_mode.close()
+        for server in self.servers:
+            server.stop(timeout=DRAIN_SECONDS)
+        self.scheduler.shutdown(wait=False)
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + DRAIN_SECONDS
+        for thread in list(getattr(self.executor, "_threads", ())):
+            thread.join(max(0.0, deadline - time.monotonic()))
+        busy = sum(t.is_alive() for t in getattr(self.executor, "_threads", ()))
+        if busy:
+            log.warning("%d answer(s) still running at shutdown are abandoned", busy)
+
+    def _log_start(self) -> None:
+        through = self.services.store.data_through()
+        age = (self.services.clock() - through).total_seconds() / 3600 if through else None
+        fresh = (
+            f"data through {through:%Y-%m-%d %H:%M} UTC ({age:.0f} h old)"
+            if through and age is not None
+            else "no data yet (run `costbot ingest PATH`)"
+        )
+        routes = "/slack/events, /healthz" if self.mode == "http" else "/healthz"
+        log.info(
+            "costbot serving in %s mode: %s on :%d, /metrics on :%d; %s",
+            "Socket Mode" if self.mode == "socket" else "HTTP",
+            routes,
+            self.port,
+            self.metrics_port,
+            fresh,
+            extra={
+                "event": "start",
+                "mode": self.mode,
+                "port": self.port,
+                "metrics_port": self.metrics_port,
+                "data_through": through.isoformat() if through else None,
+                "data_age_hours": round(age, 1) if age is not None else None,
+            },
+        )
+
+
+@contextmanager
+def _stop_on_signals(event: threading.Event) -> Iterator[threading.Event]:
+    """Set ``event`` on SIGTERM or SIGINT (a second signal exits at once)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield event
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        if event.is_set():
+            os._exit(128 + signum)
+        log.info("received %s", signal.Signals(signum).name, extra={"signal": signum})
+        event.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield event
     finally:
-        scheduler.shutdown(wait=False)
-        services.close()
+        for sig, old in previous.items():
+            signal.signal(sig, old)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.costs.ingest import IngestResult
-from bot.costs.model import MEASURE_LABELS, CostAnswer
+from bot.costs.model import MEASURE_LABELS, CostAnswer, complete_through
 from bot.money import format_change, format_money, share_text
 
 
@@ -13,6 +13,8 @@ def answer_text(answer: CostAnswer) -> str:
     q = answer.query
     lines = [
         f"{q.describe()}",
+        f"I read this as: {answer.reading()}",
+        *(f"note: {n}" for n in answer.notes),
         f"{answer.start.isoformat()} – {answer.end.isoformat()} · {MEASURE_LABELS[answer.measure]}",
         "",
     ]
@@ -41,8 +43,7 @@ def answer_text(answer: CostAnswer) -> str:
                 f"  {key:<{width}}  {format_money(g.cost, cur):>16}  "
                 f"{share_text(g.cost, base):>8}  {chg:>9}"
             )
-    through = answer.data_through.strftime("%Y-%m-%d %H:%M UTC") if answer.data_through else "–"
-    lines += ["", f"data through {through}"]
+    lines += ["", complete_through(answer.data_through)]
     return "\n".join(lines)
 
 
@@ -53,6 +54,7 @@ def ingest_text(result: IngestResult) -> str:
         extra = f", {f.rows_skipped} skipped" if f.rows_skipped else ""
         out.append(f"read {f.file} ({f.format}): {f.rows_read} rows{extra}")
         out += [f"  note: {n}" for n in f.notes]
+    out += [f"note: {n}" for n in result.notes]
     out.append("")
     out.append(
         f"{'period':<8} {'provider':<10} {'account':<14} {'lines':>10} {'billed':>16} "
@@ -62,8 +64,20 @@ def ingest_text(result: IngestResult) -> str:
         out.append(
             f"{d.billing_period:<8} {d.provider[:10]:<10} {d.billing_account[:14]:<14} "
             f"{d.lines:>10} {format_money(d.billed):>16} {format_money(d.effective):>16} "
-            f"{d.rows_skipped:>8}" + ("  (replaced)" if d.replaced else "")
+            f"{d.rows_skipped:>8}"
+            + (
+                f"  (replaced {', '.join(d.replaced_exports)}: the same charges)"
+                if d.replaced_exports
+                else "  (replaced this export's earlier delivery)"
+                if d.replaced
+                else ""
+            )
         )
+    exports: dict[str, list[str]] = {}
+    for d in result.deliveries:
+        exports.setdefault(d.export, []).append(d.billing_period)
+    for export, periods in exports.items():
+        out.append(f"  export {export or '(none)'}: {', '.join(sorted(set(periods)))}")
     bad = [b for f in result.files for b in f.bad_rows]
     if bad:
         out += ["", f"{result.rows_skipped} bad row(s) skipped; the first {len(bad)}:"]

@@ -11,7 +11,7 @@ from slack_bolt import App
 from bot.blocks import ids
 from bot.services import Services
 from handlers.app_home import app_home_opened
-from handlers.cost_buttons import regroup_action, share_answer_action
+from handlers.cost_buttons import pick_reading_action, regroup_action, share_answer_action
 from handlers.cost_command import ack_cost_command, answer_cost_command
 from handlers.errors import error_handler
 from handlers.retries import RetryDeduplicator
@@ -25,6 +25,7 @@ def register(app: App, services: Services) -> None:
     app.action(ids.SHARE_ANSWER)(ack=_ack, lazy=[share_answer_action])
     app.action(ids.REGROUP)(ack=_ack, lazy=[regroup_action])
     app.action(ids.REPERIOD)(ack=_ack, lazy=[regroup_action])
+    app.action(ids.PICK_READING_PATTERN)(ack=_ack, lazy=[pick_reading_action])
     app.event("app_home_opened")(app_home_opened)
     app.error(error_handler)
 

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from bot.blocks.home import home_view
-from bot.costs.ask import ask
+from bot.costs.ask import read
 from bot.costs.grammar import HelpRequest, examples_for
 from bot.costs.model import CostAnswer
 from bot.errors import CostbotError
@@ -22,17 +22,27 @@ def app_home_opened(event: dict[str, Any], client: Any, context: dict[str, Any])
     services: Services = context["services"]
     vocab = services.engine.vocabulary()
     has_data = services.store.data_through() is not None
-    mtd = _answer(services, "mtd") if has_data else None
-    by_team = _answer(services, "by team mtd") if has_data and "team" in vocab.tag_values else None
+    note: str | None = None
+    mtd: list[CostAnswer] = []
+    by_team: list[CostAnswer] = []
+    if has_data:
+        try:
+            mtd = _answers(services, "mtd")
+            if "team" in vocab.tag_values:
+                by_team = _answers(services, "by team mtd")
+        except CostbotError as exc:
+            # Data exists: say what went wrong rather than "no billing data ingested yet".
+            log.warning("home tab: %s", exc)
+            note = f"Month to date is not available: {exc}"
     client.views_publish(
-        user_id=event["user"], view=home_view(mtd, by_team, examples=examples_for(vocab))
+        user_id=event["user"],
+        view=home_view(mtd, by_team, examples=examples_for(vocab), note=note),
     )
 
 
-def _answer(services: Services, text: str) -> CostAnswer | None:
-    try:
-        answer = ask(services.engine, text, default_measure=services.settings.measure)
-    except CostbotError as exc:
-        log.warning("home tab: %s", exc)
-        return None
-    return None if isinstance(answer, HelpRequest) else answer
+def _answers(services: Services, text: str) -> list[CostAnswer]:
+    """Answer ``text``, once per currency when the spend is in several."""
+    query = read(services.engine, text, default_measure=services.settings.measure)
+    if isinstance(query, HelpRequest):
+        return []
+    return services.engine.answer_per_currency(query)

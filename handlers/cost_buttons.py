@@ -46,6 +46,19 @@ def share_answer_action(
     )
 
 
+@answers_on_failure("answering that reading")
+def pick_reading_action(body: dict[str, Any], respond: Any, context: dict[str, Any]) -> None:
+    """Answer the reading the user picked, in place of the question that asked back."""
+    services: Services = context["services"]
+    answer_or_help(
+        services,
+        _action_value(body),
+        respond,
+        user_id=(body.get("user") or {}).get("id"),
+        replace_original=True,
+    )
+
+
 @answers_on_failure("updating the answer")
 def regroup_action(body: dict[str, Any], respond: Any, context: dict[str, Any]) -> None:
     """Answer the button's question in place of the current answer."""

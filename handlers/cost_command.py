@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.blocks.ask_back import ask_back_blocks
 from bot.blocks.cost_answer import cost_answer_blocks, cost_answer_text
 from bot.blocks.help import help_blocks
+from bot.blocks.mrkdwn import fit, one_line, section
 from bot.costs.ask import ask
-from bot.costs.grammar import HelpRequest, QueryParseError, examples_for
+from bot.costs.grammar import AskBack, HelpRequest, QueryParseError, examples_for
+from bot.costs.query import NoDataYet
 from bot.services import Services
 from handlers.errors import answers_on_failure
 
@@ -42,6 +45,23 @@ def answer_or_help(
     engine = services.engine
     try:
         answer = ask(engine, text, default_measure=services.settings.measure)
+    except AskBack as exc:
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text=f"Which do you mean? {exc.reason}",
+            blocks=ask_back_blocks(exc.reason, exc.readings, question=text),
+        )
+        return
+    except NoDataYet as exc:
+        message = str(exc)
+        respond(
+            response_type="ephemeral",
+            replace_original=False,
+            text=message,
+            blocks=[section(f":hourglass_flowing_sand: {fit(one_line(message), 1500)}")],
+        )
+        return
     except QueryParseError as exc:
         vocab = engine.vocabulary()
         respond(
@@ -78,6 +98,7 @@ def answer_or_help(
                 shared_by=user_id,
                 show_buttons=False,
                 default_measure=services.settings.measure,
+                default_top=engine.default_top,
             ),
         )
         return
@@ -85,5 +106,10 @@ def answer_or_help(
         response_type="ephemeral",
         replace_original=replace_original,
         text=cost_answer_text(answer),
-        blocks=cost_answer_blocks(answer, question=text, default_measure=services.settings.measure),
+        blocks=cost_answer_blocks(
+            answer,
+            question=text,
+            default_measure=services.settings.measure,
+            default_top=engine.default_top,
+        ),
     )

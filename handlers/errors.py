@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -19,11 +20,21 @@ from bot.errors import CostbotError
 log = logging.getLogger("costbot.slack")
 
 
-def error_handler(error: Exception, body: dict[str, Any], logger: logging.Logger) -> None:
-    """Log what Bolt could not handle (bad listener code, middleware failures)."""
+def error_handler(
+    error: Exception, body: dict[str, Any], logger: logging.Logger, context: dict[str, Any]
+) -> None:
+    """Log and count what Bolt could not handle (bad listener code, middleware failures)."""
+    services = context.get("services")
+    if services is not None:
+        services.metrics.error("listener")
     logger.error(
         "unhandled Slack request failure: %r (type %s)", error, body.get("type"), exc_info=error
     )
+
+
+def _metrics(kwargs: dict[str, Any]) -> Any:
+    services = (kwargs.get("context") or {}).get("services")
+    return getattr(services, "metrics", None)
 
 
 def answers_on_failure(what: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -33,8 +44,12 @@ def answers_on_failure(what: str) -> Callable[[Callable[..., None]], Callable[..
         @functools.wraps(fn)
         def inner(*args: Any, **kwargs: Any) -> None:
             respond = kwargs.get("respond")
+            metrics = _metrics(kwargs)
+            started = time.perf_counter()
             try:
                 fn(*args, **kwargs)
+                if metrics is not None:
+                    metrics.answered(fn.__name__, time.perf_counter() - started)
             except CostbotError as exc:
                 if respond:
                     respond(
@@ -45,7 +60,11 @@ def answers_on_failure(what: str) -> Callable[[Callable[..., None]], Callable[..
                     )
             except Exception:
                 incident = uuid.uuid4().hex[:8]
-                log.exception("%s failed (incident %s)", what, incident)
+                if metrics is not None:
+                    metrics.error(fn.__name__)
+                log.exception(
+                    "%s failed (incident %s)", what, incident, extra={"incident": incident}
+                )
                 if respond:
                     message = f"Sorry, {what} failed (incident {incident}); it is logged."
                     respond(

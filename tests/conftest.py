@@ -2,18 +2,41 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+from vendored import BESIDE, FOCUS_EXAMPLES, SPECS
 
 from bot.costs.query import CostQueryEngine
 from bot.costs.store import CostStore
 
-# CI clones the repository with ../shared beside it.
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-FOCUS_EXAMPLES = SHARED / "specs" / "focus" / "examples"
+# CI explores the same examples on every run, so a red CI is always reproducible; locally the
+# search stays random (and remembers its failures in .hypothesis/).
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
+
+# A user's clone has no ../shared beside it, so no test may read it (test_self_contained.py).
+# Where a checkout does have one, an audit hook makes any read of it fail loudly instead of
+# passing here and failing on the user's machine.
+_WATCHED = frozenset({"open", "os.listdir", "os.scandir"})
+
+
+def _refuse_beside(event: str, args: tuple[Any, ...]) -> None:
+    if event not in _WATCHED or not args or not isinstance(args[0], str | bytes | os.PathLike):
+        return
+    path = os.path.abspath(os.fsdecode(args[0]))
+    if path == BESIDE or path.startswith(BESIDE + os.sep):
+        raise PermissionError(f"tests must not read {path}: vendor it under tests/harness/specs")
+
+
+sys.addaudithook(_refuse_beside)
 
 
 @pytest.fixture(autouse=True)
@@ -52,4 +75,4 @@ def engine_for() -> object:
 
 from harness.fixtures import slack_client_sim, slack_emulator  # noqa: E402
 
-__all__ = ["slack_client_sim", "slack_emulator"]
+__all__ = ["FOCUS_EXAMPLES", "SPECS", "slack_client_sim", "slack_emulator"]

@@ -57,9 +57,9 @@ def test_cost_json_is_the_documented_shape(db: str) -> None:
 
 
 def test_a_typo_gets_usage_and_did_you_mean_with_exit_2_and_no_traceback(db: str) -> None:
-    result = CliRunner().invoke(main, ["cost", "--db", db, "tema", "ai-research"])
+    result = CliRunner().invoke(main, ["cost", "--db", db, "team", "ai-rsrch"])
     assert result.exit_code == 2
-    assert "Did you mean: team" in result.output
+    assert "Did you mean: team ai-research" in result.output
     assert "usage: costbot cost" in result.output
     assert "Traceback" not in result.output
 
@@ -85,7 +85,7 @@ def test_a_bad_input_path_is_a_one_line_error(tmp_path: Path) -> None:
 def test_status_lists_deliveries_and_freshness(db: str) -> None:
     result = CliRunner().invoke(main, ["status", "--db", db])
     assert result.exit_code == 0
-    assert "2024-09" in result.output and "data through 2024-10-15" in result.output
+    assert "2024-09" in result.output and "complete through 2024-10-14" in result.output
 
 
 def test_serve_without_a_token_names_the_variable(

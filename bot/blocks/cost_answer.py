@@ -1,9 +1,10 @@
 """Render a :class:`~bot.costs.model.CostAnswer` as a Slack message.
 
 Layout, top to bottom: the question as understood (header), the total and its
-change, one line per group (or the untagged share), a context line saying which
-dates, which measure and how fresh the data is, and buttons that re-ask the
-question another way. Everything shown from the bill is escaped and fitted, so
+change, how it was read ("I read this as: …", with any notes about the reading),
+one line per group (or the untagged share), a context line saying which dates,
+which measure and how fresh the data is, and buttons that re-ask the question
+another way. Everything shown from the bill is escaped and fitted, so
 no tag value can break the message or ping a channel.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from bot.blocks import ids
@@ -27,7 +28,14 @@ from bot.blocks.limits import (
 )
 from bot.blocks.mrkdwn import code, context, escape, fit, header, one_line, pack, section
 from bot.blocks.query_text import query_text
-from bot.costs.model import MEASURE_LABELS, CostAnswer, CostQuery, GroupCost, PeriodSpec
+from bot.costs.model import (
+    MEASURE_LABELS,
+    CostAnswer,
+    CostQuery,
+    GroupCost,
+    PeriodSpec,
+    complete_through,
+)
 from bot.money import format_change, format_money, share_text
 
 __all__ = [
@@ -36,8 +44,11 @@ __all__ = [
     "footer_text",
     "group_lines",
     "query_text",
+    "reading_texts",
     "summary_text",
 ]
+
+MAX_NOTES = 4
 
 MAX_KEY_CHARS = 80
 """A group key longer than this is cut: long resource ARNs would drown the amounts."""
@@ -61,6 +72,7 @@ def cost_answer_blocks(
     default_measure: str | None = None,
     default_untagged: Sequence[str] = (),
     team_key: str | None = "team",
+    default_top: int | None = None,
 ) -> list[dict[str, Any]]:
     """Build the Block Kit message answering ``question``.
 
@@ -73,6 +85,7 @@ def cost_answer_blocks(
     blocks: list[dict[str, Any]] = [
         header(truncate(one_line(answer.query.describe()) or "cost", MAX_HEADER_TEXT)),
         section(summary_text(answer)),
+        context(*reading_texts(answer)),
     ]
     blocks += [section(text) for text in pack(group_lines(answer))]
     blocks.append(context(*_context_texts(answer, question, shared_by)))
@@ -83,6 +96,7 @@ def cost_answer_blocks(
             default_measure=default_measure,
             default_untagged=default_untagged,
             team_key=team_key,
+            default_top=default_top,
         )
         if buttons:
             blocks.append({"type": "actions", "elements": buttons})
@@ -102,6 +116,13 @@ def cost_answer_text(answer: CostAnswer) -> str:
         return f"{about}: {total}"
     change = format_change(answer.total, answer.previous_total)
     return f"{about}: {total} ({change} vs the previous period)"
+
+
+def reading_texts(answer: CostAnswer) -> list[str]:
+    """Say how the question was read, then each note about the reading (escaped, fitted)."""
+    texts = [f"I read this as: {fit(one_line(answer.reading()), 600)}"]
+    texts += [f":information_source: {fit(one_line(n), 600)}" for n in answer.notes[:MAX_NOTES]]
+    return texts
 
 
 def group_lines(
@@ -213,7 +234,7 @@ def footer_text(answer: CostAnswer) -> str:
     measure = MEASURE_LABELS.get(answer.measure, answer.measure)
     return (
         f"{_dates(answer.start, answer.end)} · {escape(measure)} · "
-        f"data through {_through(answer.data_through)}"
+        f"{complete_through(answer.data_through)}"
     )
 
 
@@ -224,11 +245,17 @@ def _buttons(
     default_measure: str | None,
     default_untagged: Sequence[str],
     team_key: str | None,
+    default_top: int | None = None,
 ) -> list[dict[str, Any]]:
     plain = replace(query, share=False)
 
     def text_of(q: CostQuery) -> str:
-        return query_text(q, default_measure=default_measure, default_untagged=default_untagged)
+        return query_text(
+            q,
+            default_measure=default_measure,
+            default_untagged=default_untagged,
+            default_top=default_top,
+        )
 
     candidates: list[tuple[str, str, str]] = []
     if shareable:
@@ -267,7 +294,3 @@ def _regroup_target(query: CostQuery, team_key: str | None) -> str | None:
 
 def _dates(start: date, end: date) -> str:
     return start.isoformat() if start == end else f"{start.isoformat()} – {end.isoformat()}"
-
-
-def _through(when: datetime | None) -> str:
-    return when.strftime("%Y-%m-%d %H:%M UTC") if when else "– (no data yet)"

@@ -9,7 +9,7 @@ to load some instead of showing zeros.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 from bot.blocks.cost_answer import footer_text, group_lines, summary_text
 from bot.blocks.limits import MAX_VIEW_BLOCKS, fit_blocks
@@ -27,21 +27,43 @@ EMPTY_STATE = (
 )
 
 
+Answers: TypeAlias = CostAnswer | Sequence[CostAnswer] | None
+"""One answer, or one per billing currency (amounts in different currencies are never added)."""
+
+
+def _as_list(answers: Answers) -> list[CostAnswer]:
+    if answers is None:
+        return []
+    if isinstance(answers, CostAnswer):
+        return [answers]
+    return list(answers)
+
+
 def home_view(
-    mtd: CostAnswer | None,
-    by_team: CostAnswer | None,
+    mtd: Answers,
+    by_team: Answers,
     *,
     examples: list[str],
     budgets: Sequence[object] | None = None,
+    note: str | None = None,
 ) -> dict[str, Any]:
-    """Build the ``views.publish`` view for the Home tab (at most 100 blocks)."""
+    """Build the ``views.publish`` view for the Home tab (at most 100 blocks).
+
+    ``mtd`` and ``by_team`` may hold one answer per currency; ``note`` says why the
+    month to date could not be shown although data exists (never the empty state).
+    """
     blocks: list[dict[str, Any]] = [header("costbot · cloud spend")]
-    if mtd is None:
-        blocks.append(section(EMPTY_STATE))
+    mtds = _as_list(mtd)
+    if not mtds:
+        blocks.append(section(f":warning: {fit(one_line(note), 1500)}" if note else EMPTY_STATE))
     else:
-        blocks += _month_to_date(mtd)
+        several = len(mtds) > 1
+        for answer in mtds:
+            blocks += _month_to_date(answer, several)
         blocks.append({"type": "divider"})
-        blocks += _top_teams(by_team)
+        teams: list[CostAnswer | None] = list(_as_list(by_team)) or [None]
+        for team_answer in teams:
+            blocks += _top_teams(team_answer, len(teams) > 1)
     blocks.append({"type": "divider"})
     blocks += _budgets(budgets)
     blocks.append({"type": "divider"})
@@ -49,14 +71,16 @@ def home_view(
     return {"type": "home", "blocks": fit_blocks(blocks, MAX_VIEW_BLOCKS)}
 
 
-def _month_to_date(mtd: CostAnswer) -> list[dict[str, Any]]:
-    return [
-        section("*Month to date, whole org*\n" + summary_text(mtd)),
-        context(footer_text(mtd)),
-    ]
+def _month_to_date(mtd: CostAnswer, per_currency: bool = False) -> list[dict[str, Any]]:
+    title = (
+        f"*Month to date, whole org, in {mtd.currency}*"
+        if per_currency
+        else ("*Month to date, whole org*")
+    )
+    return [section(title + "\n" + summary_text(mtd)), context(footer_text(mtd))]
 
 
-def _top_teams(by_team: CostAnswer | None) -> list[dict[str, Any]]:
+def _top_teams(by_team: CostAnswer | None, per_currency: bool = False) -> list[dict[str, Any]]:
     if by_team is None or not by_team.groups:
         return [
             section(
@@ -64,7 +88,8 @@ def _top_teams(by_team: CostAnswer | None) -> list[dict[str, Any]]:
                 "(or set `COSTBOT_TAG_ALIASES`) to see spend per team here."
             )
         ]
-    lines = ["*Top teams* (month to date) — cost · share · change"]
+    where = f", in {by_team.currency}" if per_currency else ""
+    lines = [f"*Top teams* (month to date{where}) — cost · share · change"]
     lines += group_lines(by_team, max_rows=TOP_TEAMS, title=False)
     return [section(text) for text in pack(lines)]
 

@@ -10,6 +10,8 @@ limit); a question too long for that simply gets no button.
 
 from __future__ import annotations
 
+import re
+
 from bot.blocks.limits import MAX_BUTTON_VALUE, slack_len
 
 SHARE_ANSWER = "cost_share"
@@ -21,9 +23,23 @@ REGROUP = "cost_regroup"
 REPERIOD = "cost_reperiod"
 """Ask the same question over the last 30 days; value: the new text."""
 
-ALL = (SHARE_ANSWER, REGROUP, REPERIOD)
+PICK_READING = "cost_pick_reading"
+"""Answer one of the readings of a question costbot could read several ways; value: its text.
+
+The buttons of one message are ``cost_pick_reading_0``, ``_1`` … (Slack wants the
+action ids within a block distinct); :data:`PICK_READING_PATTERN` matches them all.
+"""
+
+PICK_READING_PATTERN = re.compile(rf"^{PICK_READING}(_\d+)?$")
+
+ALL = (SHARE_ANSWER, REGROUP, REPERIOD, PICK_READING)
 
 
 def fits_value(text: str) -> bool:
     """Tell whether ``text`` can be a button value: non-empty and within Slack's limit."""
     return bool(text.strip()) and slack_len(text) <= MAX_BUTTON_VALUE
+
+
+def pick_reading_id(index: int) -> str:
+    """Return the action id of the ``index``-th reading button of a message."""
+    return f"{PICK_READING}_{index}"

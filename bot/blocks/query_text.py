@@ -18,6 +18,11 @@ with ``\\`` escapes, as :func:`shlex.split` reads them. A tag key that is also a
 grammar word (``top``, ``list``, ``type``, ``2024-09`` …) is written
 ``tag KEY VALUE`` so it cannot be read as that word.
 
+Questions only the natural-language reader can express (a field with several
+values, excluded values, ranking by change, an explicit comparison) are written
+in words it reads back (``team a team b``, ``excluding service X``, ``biggest
+movers``, ``vs last month``); ``tag:KEY`` marks a tag key spelled like a dimension.
+
 What cannot round-trip, because the grammar's tokenizer rewrites it before
 parsing: curly quotes and no-break spaces inside values, and a value that is
 itself one of ``by``, ``untagged``, ``top``, ``measure``, ``share``.
@@ -65,7 +70,7 @@ def period_text(period: PeriodSpec) -> str:
 
 def filter_text(key: str, value: str) -> str:
     """Say one filter: ``team ai-research``, or ``tag top 1`` for a key that is a grammar word."""
-    is_dimension = key in DIMENSIONS or key == "currency"
+    is_dimension = key in DIMENSIONS or key == "currency" or key.startswith("tag:")
     if is_dimension or (key.lower() not in _RESERVED and not _PERIODISH.match(key)):
         return f"{quote(key)} {quote(value)}"
     return f"tag {quote(key)} {quote(value)}"
@@ -76,6 +81,7 @@ def query_text(
     *,
     default_measure: str | None = None,
     default_untagged: Sequence[str] = (),
+    default_top: int | None = None,
 ) -> str:
     """Render ``query`` as the text a user would type after ``/cost``.
 
@@ -89,11 +95,16 @@ def query_text(
     empty text asks for help.
     """
     words = [filter_text(k, v) for k, v in query.filters]
+    words += [f"excluding {filter_text(k, v)}" for k, v in query.excludes]
     if query.group_by:
         words.append(f"by {quote(query.group_by)}")
-    if query.period.kind != "mtd":
+    if query.rank != "cost":
+        words.append({"growth": "grew the most", "movers": "biggest movers"}[query.rank])
+    if query.period.kind != "mtd" or query.compare is not None:
         words.append(period_text(query.period))
-    if query.top != DEFAULT_TOP:
+    if query.compare is not None:
+        words.append(f"vs {period_text(query.compare)}")
+    if query.top != (DEFAULT_TOP if default_top is None else default_top):
         words.append(f"top {query.top}")
     if default_measure is None or query.measure != default_measure:
         words.append(f"measure {query.measure}")

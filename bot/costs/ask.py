@@ -1,16 +1,50 @@
-"""One entry point for "answer this text": parse with the store's vocabulary, then query.
+"""One entry point for "answer this text": read it with the store's vocabulary, then query.
 
 Slack listeners, buttons, the CLI and scheduled jobs all go through here, so a
-question means the same thing wherever it is asked.
+question means the same thing wherever it is asked. The ``/cost`` grammar is
+tried first, so everything it accepts means exactly what it always meant; text
+it cannot read goes to the natural-language reader (:mod:`bot.costs.phrasing`),
+which either reads it (and says how), or asks back. An empty store answers
+"no data yet, and how to load some" rather than a confusing parse error.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.costs.grammar import HelpRequest, parse
-from bot.costs.model import CostAnswer
-from bot.costs.query import CostQueryEngine
+from bot.costs.grammar import AskBack, HelpRequest, QueryParseError, is_help, parse
+from bot.costs.model import CostAnswer, CostQuery
+from bot.costs.query import EMPTY_STORE, CostQueryEngine, NoDataYet
+
+
+def read(
+    engine: CostQueryEngine,
+    text: str,
+    *,
+    default_measure: str = "effective",
+) -> CostQuery | HelpRequest:
+    """Read a question (grammar first, then natural phrasing); raises QueryParseError."""
+    if is_help(text):
+        return HelpRequest()
+    if engine.store.data_through() is None:
+        raise NoDataYet(EMPTY_STORE)
+    vocab = engine.vocabulary()
+    try:
+        return parse(text, vocab, default_measure=default_measure, default_top=engine.default_top)
+    except AskBack:
+        raise  # the grammar read the words and found two meanings: ask, don't guess
+    except QueryParseError as grammar_error:
+        from bot.costs.phrasing import read_phrase
+
+        return read_phrase(
+            text,
+            vocab,
+            today=engine.today(),
+            default_measure=default_measure,
+            default_top=engine.default_top,
+            grammar_error=grammar_error,
+            week_start=engine.week_start,
+        )
 
 
 def ask(
@@ -20,8 +54,9 @@ def ask(
     default_measure: str = "effective",
     measure: str | None = None,
 ) -> CostAnswer | HelpRequest:
-    """Answer a question in the grammar; raises QueryParseError / QueryError."""
-    parsed = parse(text, engine.vocabulary(), default_measure=default_measure)
+    """Answer a question; raises QueryParseError (AskBack when it has several readings),
+    NoDataYet or QueryError."""
+    parsed = read(engine, text, default_measure=default_measure)
     if isinstance(parsed, HelpRequest):
         return parsed
     if measure:

@@ -679,10 +679,16 @@ class _PeriodFiles:
     strings, not the dictionary encoding used in memory.
     """
 
-    def __init__(self, target: Path, rows_per_file: int | None) -> None:
-        self.single = target.suffix == ".parquet"
+    def __init__(
+        self,
+        target: Path,
+        rows_per_file: int | None,
+        file_path: Callable[[str, int], Path] | None = None,
+    ) -> None:
+        self.single = target.suffix == ".parquet" and file_path is None
         self.target = target
         self.rows_per_file = rows_per_file
+        self.file_path = file_path
         self.open: dict[str, tuple[pq.ParquetWriter, int]] = {}
         self.buffers: dict[str, list[pa.Table]] = {}
         self.counts: dict[str, int] = {}
@@ -724,9 +730,12 @@ class _PeriodFiles:
             path = self.target
             path.parent.mkdir(parents=True, exist_ok=True)
         else:
-            self.target.mkdir(parents=True, exist_ok=True)
             self.counts[period] = self.counts.get(period, 0) + 1
-            path = self.target / f"cur2-{period}-{self.counts[period]:05d}.parquet"
+            if self.file_path is not None:
+                path = self.file_path(period, self.counts[period])
+            else:
+                path = self.target / f"cur2-{period}-{self.counts[period]:05d}.parquet"
+            path.parent.mkdir(parents=True, exist_ok=True)
         self.paths.append(path)
         return pq.ParquetWriter(path, CUR2_BATCH_SCHEMA, compression="snappy", store_schema=False)
 
@@ -747,6 +756,7 @@ def write_cur2(
     *,
     rows_per_file: int | None = None,
     granularity: str | None = None,
+    file_path: Callable[[str, int], Path] | None = None,
 ) -> list[Path]:
     """Write canonical lines as AWS CUR 2.0 (Data Exports) Parquet; return the files.
 
@@ -755,7 +765,8 @@ def write_cur2(
     delivers each period separately), a further file each ``rows_per_file``
     rows. ``table`` may be a stream of tables (e.g. :func:`~bot.costs.sample.iter_bench_org`);
     it is converted slice by slice and written in row groups of about a million
-    rows. Column types are those of ``CUR2_SCHEMA`` (cur2_columns.tsv, plus
+    rows. ``file_path(period, n)`` names the n-th file of a period instead (see
+    :func:`write_cur2_delivery`). Column types are those of ``CUR2_SCHEMA`` (cur2_columns.tsv, plus
     ``line_item_currency_code``; timestamps are zone-less milliseconds, UTC).
 
     Mapping (the CUR 2.0 reader inverts exactly this):
@@ -802,7 +813,7 @@ def write_cur2(
     Lines CUR cannot express (effective ≠ billed on a plain Usage, Fee, Tax,
     Credit or Refund line) raise :class:`ValueError`.
     """
-    out = _PeriodFiles(Path(path_or_dir), rows_per_file)
+    out = _PeriodFiles(Path(path_or_dir), rows_per_file, file_path)
     step: int | None = None
     try:
         for whole, part in _batches(table):
@@ -823,7 +834,135 @@ def write_cur2(
     return out.close()
 
 
+def write_cur2_delivery(
+    table: pa.Table | Iterable[pa.Table],
+    root: str | Path,
+    *,
+    export_name: str = "cur2",
+    account: str = "111111111111",
+    execution_id: str = "00000000-0000-0000-0000-000000000001",
+    bucket: str = "billing",
+    prefix: str = "exports",
+    create_new: bool = False,
+    rows_per_file: int | None = None,
+    granularity: str | None = None,
+) -> list[Path]:
+    """Write one Data Exports execution as AWS lays it out in S3, under a local ``root``.
+
+    ``root/<export>/data/BILLING_PERIOD=YYYY-MM/<export>-0000n.snappy.parquet`` and,
+    once the data is written, ``root/<export>/metadata/BILLING_PERIOD=YYYY-MM/
+    <export>-Manifest.json`` with the fields costbot reads (``executionId``,
+    ``exportArn``, ``exportName``, ``billingPeriod``, ``dataFiles`` as
+    ``s3://<bucket>/<prefix>/…`` URIs, ``columns``). ``create_new=True`` is the
+    "create new report" mode: each execution writes into its own
+    ``<execution_id>/`` folder under the period, and earlier ones stay beside it.
+    Upload ``root`` to ``s3://<bucket>/<prefix>/`` for an S3 layout. Returns the
+    data files, then the manifests.
+    """
+    base = Path(root) / export_name
+
+    def file_path(period: str, n: int) -> Path:
+        folder = base / "data" / f"BILLING_PERIOD={period}"
+        if create_new:
+            folder = folder / execution_id
+        return folder / f"{export_name}-{n:05d}.snappy.parquet"
+
+    files = write_cur2(
+        table, base, rows_per_file=rows_per_file, granularity=granularity, file_path=file_path
+    )
+    export_id = hashlib.sha256(f"{account}/{export_name}".encode()).hexdigest()[:8]
+    arn = f"arn:aws:bcm-data-exports:us-east-1:{account}:export/{export_name}-{export_id}"
+    manifests = []
+    by_period: dict[str, list[Path]] = {}
+    for path in files:
+        part = next(x for x in path.parts if x.startswith("BILLING_PERIOD="))
+        by_period.setdefault(part.removeprefix("BILLING_PERIOD="), []).append(path)
+    for period, mine in sorted(by_period.items()):
+        year, month = int(period[:4]), int(period[5:7])
+        end = f"{year + month // 12:04d}-{month % 12 + 1:02d}"
+        doc = {
+            "executionId": execution_id,
+            "exportArn": arn,
+            "exportName": export_name,
+            "billingPeriod": {
+                "start": f"{period}-01T00:00:00.000Z",
+                "end": f"{end}-01T00:00:00.000Z",
+            },
+            "columns": [{"name": f.name, "type": str(f.type)} for f in CUR2_BATCH_SCHEMA],
+            "dataFiles": [
+                f"s3://{bucket}/{prefix}/" + p.relative_to(Path(root)).as_posix() for p in mine
+            ],
+            "additionalOutputFiles": [],
+        }
+        folder = base / "metadata" / f"BILLING_PERIOD={period}"
+        if create_new:
+            folder = folder / execution_id
+        folder.mkdir(parents=True, exist_ok=True)
+        manifest = folder / f"{export_name}-Manifest.json"
+        manifest.write_text(json.dumps(doc, indent=2))
+        manifests.append(manifest)
+    return files + manifests
+
+
 # --- legacy CUR --------------------------------------------------------------------------
+
+
+def write_cur_legacy_delivery(
+    table: pa.Table,
+    root: str | Path,
+    *,
+    report_name: str = "cur",
+    account: str = "111111111111",
+    assembly_id: str = "00000000-0000-0000-0000-000000000001",
+    bucket: str = "billing",
+    prefix: str = "exports",
+    granularity: str | None = None,
+) -> list[Path]:
+    """Write one legacy CUR delivery (one billing period) as AWS lays it out, under ``root``.
+
+    ``root/<report>/yyyymmdd-yyyymmdd/<assemblyId>/<report>-1.csv.gz`` with a copy
+    of the manifest beside it, and the period's own ``<report>-Manifest.json``
+    (the current delivery: a later assembly rewrites it, earlier assembly
+    folders stay). Manifest fields: ``assemblyId``, ``account``, ``reportName``,
+    ``reportId``, ``billingPeriod`` (``yyyymmddT000000.000Z``), ``bucket``,
+    ``reportKeys`` (bucket-relative keys), ``compression``, ``contentType``,
+    ``columns``. Returns the data file, then the manifests.
+    """
+    periods = pc.unique(_text(table.column("billing_period"))).to_pylist()
+    if len(periods) != 1:
+        raise ValueError(f"a legacy CUR delivery holds one billing period, not {periods}")
+    period = str(periods[0])
+    year, month = int(period[:4]), int(period[5:7])
+    start = f"{year:04d}{month:02d}01"
+    end = f"{year + month // 12:04d}{month % 12 + 1:02d}01"
+    folder = Path(root) / report_name / f"{start}-{end}"
+    data = write_cur_legacy(
+        table, folder / assembly_id / f"{report_name}-1.csv.gz", granularity=granularity
+    )
+    header = pacsv.read_csv(data, read_options=pacsv.ReadOptions(block_size=1 << 20)).schema.names
+    doc = {
+        "assemblyId": assembly_id,
+        "account": account,
+        "columns": [
+            {"category": n.split("/")[0], "name": n.split("/", 1)[-1], "type": "String"}
+            for n in header
+        ],
+        "charset": "UTF-8",
+        "compression": "GZIP",
+        "contentType": "text/csv",
+        "reportId": hashlib.sha256(f"{account}/{report_name}".encode()).hexdigest(),
+        "reportName": report_name,
+        "billingPeriod": {"start": f"{start}T000000.000Z", "end": f"{end}T000000.000Z"},
+        "bucket": bucket,
+        "reportKeys": [f"{prefix}/" + data.relative_to(Path(root)).as_posix()],
+        "additionalArtifactKeys": [],
+    }
+    text = json.dumps(doc, indent=2)
+    copy = folder / assembly_id / f"{report_name}-Manifest.json"
+    current = folder / f"{report_name}-Manifest.json"
+    copy.write_text(text)
+    current.write_text(text)
+    return [data, copy, current]
 
 
 def write_cur_legacy(table: pa.Table, path: str | Path, *, granularity: str | None = None) -> Path:

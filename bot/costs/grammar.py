@@ -4,6 +4,11 @@
 
 FILTER is ``DIM VALUE`` where DIM is a column (service, account, region …) or
 any tag key in the store (team, project …); values with spaces go in quotes.
+``tag:KEY VALUE`` (or ``tag KEY VALUE``) always means the tag, ``dim:NAME VALUE``
+always the built-in column: a tag key spelled like a dimension (a ``service``
+tag) is never confused with it. Where a bare word is both, the value decides,
+and the reply says so; when the value cannot decide (or for ``by``), the parser
+asks which one is meant (:class:`AskBack`).
 PERIOD is today, yesterday, last 7d, last 30d, mtd (default), last month,
 2024-09 or 2024-09-01..2024-09-15. Anything not understood raises
 :class:`QueryParseError` with a reason and "did you mean" suggestions drawn
@@ -19,8 +24,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.costs.model import MEASURES, CostQuery, PeriodSpec
+from bot.costs.model import (
+    MEASURES,
+    TAG_PREFIX,
+    CostQuery,
+    PeriodSpec,
+    is_tag_field,
+    tag_field,
+    tag_key_of,
+)
 from bot.errors import CostbotError
+
+DIM_PREFIX = "dim:"
 
 # dimension words users type -> canonical dimension
 DIMENSION_WORDS: dict[str, str] = {
@@ -106,6 +121,18 @@ class QueryParseError(CostbotError):
         return self.reason
 
 
+class AskBack(QueryParseError):
+    """The words have several readings; ``readings`` pairs a label with a question text each.
+
+    A subclass of :class:`QueryParseError`, so callers that only know parse errors
+    still say why; Slack offers one button per reading, the CLI lists them.
+    """
+
+    def __init__(self, reason: str, readings: Sequence[tuple[str, str]]) -> None:
+        super().__init__(reason, [text for _, text in readings])
+        self.readings = list(readings)
+
+
 @dataclass(frozen=True)
 class HelpRequest:
     """The user asked for help (``help`` or nothing at all)."""
@@ -141,10 +168,18 @@ class Vocabulary:
         return sorted(set(DIMENSION_WORDS) | set(self.tag_values) | set(KEYWORDS))
 
     def values_of(self, dim: str) -> Sequence[str]:
-        """Return the known values of a dimension or tag key."""
-        if dim in self.tag_values:
-            return self.tag_values[dim]
+        """Return the known values of a field: a dimension, a tag key or ``tag:KEY``."""
+        if is_tag_field(dim):
+            return self.tag_values.get(tag_key_of(dim), ())
         return self.dimension_values.get(dim, ())
+
+    def clashes(self, word: str) -> str | None:
+        """Return the tag key a dimension word is also spelled as (``service``), if any."""
+        low = word.lower()
+        if low not in DIMENSION_WORDS:
+            return None
+        key = self.tag_aliases.get(low, low)
+        return key if key in self.tag_values else None
 
 
 def suggest(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
@@ -166,14 +201,25 @@ def tokenize(text: str) -> list[str]:
         raise QueryParseError(f"unbalanced quotes in {text.strip()!r}.") from exc
 
 
+def is_help(text: str) -> bool:
+    """Tell whether the text asks for help (``help`` or nothing at all)."""
+    words = text.split()
+    return not words or (len(words) == 1 and words[0].lower() in ("help", "?", "-h", "--help"))
+
+
 def parse(
-    text: str, vocab: Vocabulary, *, default_measure: str = "effective"
+    text: str,
+    vocab: Vocabulary,
+    *,
+    default_measure: str = "effective",
+    default_top: int = 10,
 ) -> CostQuery | HelpRequest:
     """Parse the words after ``/cost`` (or ``costbot cost``) into a query."""
     words = tokenize(text)
     if not words or (len(words) == 1 and words[0].lower() in ("help", "?", "-h", "--help")):
         return HelpRequest()
     p = _Parser(words, vocab)
+    p.top = default_top
     return p.run(default_measure)
 
 
@@ -189,6 +235,7 @@ class _Parser:
         self.top = 10
         self.measure: str | None = None
         self.share = False
+        self.notes: list[str] = []
 
     def peek(self) -> str | None:
         return self.words[self.i] if self.i < len(self.words) else None
@@ -229,8 +276,18 @@ class _Parser:
                 self._filter(
                     key.lower(), self.take(f"a value after `tag {key}`"), explicit_tag=True
                 )
+            elif low.startswith(TAG_PREFIX) and len(low) > len(TAG_PREFIX):
+                self.i += 1
+                key = low[len(TAG_PREFIX) :]
+                self._filter(key, self.take(f"a value after `{word}`"), explicit_tag=True)
+            elif low.startswith(DIM_PREFIX) and len(low) > len(DIM_PREFIX):
+                self.i += 1
+                self._filter(self._explicit_dimension(word), self.take(f"a value after `{word}`"))
             elif (period := self._period()) is not None:
                 self._set_period(period)
+            elif (clash := self.vocab.clashes(word)) is not None:
+                self.i += 1
+                self._clashing_filter(word, clash, self.take(f"a value after `{word}`"))
             else:
                 self.i += 1
                 dim = self.vocab.dimension_of(word)
@@ -256,6 +313,49 @@ class _Parser:
             untagged=self.untagged,
             top=self.top,
             share=self.share,
+            notes=tuple(self.notes),
+        )
+
+    def _text_with(self, start: int, end: int, replacement: Sequence[str]) -> str:
+        """Return the question with words[start:end] replaced (for the readings of AskBack)."""
+        words = [*self.words[:start], *replacement, *self.words[end:]]
+        return " ".join(_quote(w) for w in words)
+
+    def _explicit_dimension(self, word: str) -> str:
+        name = word.lower()[len(DIM_PREFIX) :]
+        dim = DIMENSION_WORDS.get(name)
+        if dim is None:
+            raise QueryParseError(
+                f"`{word}`: no built-in dimension `{name}`.",
+                [f"{DIM_PREFIX}{d}" for d in suggest(name, DIMENSION_WORDS)],
+            )
+        return dim
+
+    def _clashing_filter(self, word: str, key: str, value: str) -> None:
+        """Read ``service payments`` where ``service`` is a dimension and a tag key: by value."""
+        dim = DIMENSION_WORDS[word.lower()]
+        in_dim = any(v.lower() == value.lower() for v in self.vocab.values_of(dim))
+        in_tag = any(v.lower() == value.lower() for v in self.vocab.tag_values[key])
+        if in_dim != in_tag:
+            field_ = dim if in_dim else tag_field(key)
+            other = f"tag:{key}" if in_dim else f"dim:{word.lower()}"
+            self.notes.append(
+                f"`{word}` is both a built-in dimension and a tag key; `{value}` is only a value "
+                f"of the {'dimension' if in_dim else 'tag'}, so I read it that way "
+                f"(say `{other} …` for the other)."
+            )
+            self._filter(field_, value, explicit_tag=not in_dim)
+            return
+        start = self.i - 2
+        readings = [
+            (f"the built-in {dim}", self._text_with(start, self.i, [f"dim:{dim}", value])),
+            (f"the tag `{key}`", self._text_with(start, self.i, [f"tag:{key}", value])),
+        ]
+        why = "is a value of both" if in_dim else "is a value of neither"
+        raise AskBack(
+            f"`{word}` is both a built-in dimension and a tag key in the bill, and `{value}` "
+            f"{why}: which one do you mean?",
+            readings,
         )
 
     def _is_standalone_measure(self, low: str) -> bool:
@@ -273,12 +373,44 @@ class _Parser:
 
     def _group(self) -> None:
         word = self.take("a dimension after `by` (e.g. `by team`, `by service`)")
+        low = word.lower()
+        if low.startswith(TAG_PREFIX) and len(low) > len(TAG_PREFIX):
+            key = self.vocab.tag_aliases.get(low[len(TAG_PREFIX) :], low[len(TAG_PREFIX) :])
+            if key not in self.vocab.tag_values:
+                raise QueryParseError(
+                    f"cannot group by `{word}`: no tag key `{key}` in the bill.",
+                    [f"by tag:{k}" for k in suggest(key, self.vocab.tag_values)],
+                )
+            self._set_group(tag_field(key))
+            return
+        if low.startswith(DIM_PREFIX) and len(low) > len(DIM_PREFIX):
+            self._set_group(self._explicit_dimension(word))
+            return
+        if (clash := self.vocab.clashes(word)) is not None:
+            builtin = DIMENSION_WORDS[low]
+            raise AskBack(
+                f"`{word}` is both a built-in dimension and a tag key in the bill: "
+                "group by which one?",
+                [
+                    (
+                        f"by the built-in {builtin}",
+                        self._text_with(self.i - 1, self.i, [f"dim:{builtin}"]),
+                    ),
+                    (
+                        f"by the tag `{clash}`",
+                        self._text_with(self.i - 1, self.i, [f"tag:{clash}"]),
+                    ),
+                ],
+            )
         dim = self.vocab.dimension_of(word)
         if dim is None:
             raise QueryParseError(
                 f"cannot group by `{word}`: not a dimension or a tag key in the bill.",
                 suggest(word, [*DIMENSION_WORDS, *self.vocab.tag_values]),
             )
+        self._set_group(dim)
+
+    def _set_group(self, dim: str) -> None:
         if self.group_by is not None:
             raise QueryParseError("only one `by` per question.")
         self.group_by = dim
@@ -311,18 +443,51 @@ class _Parser:
         self.top = int(word)
 
     def _filter(self, dim: str, value: str, *, explicit_tag: bool = False) -> None:
+        if explicit_tag:
+            key = tag_key_of(dim)
+            key = self.vocab.tag_aliases.get(key, key)
+            if key not in self.vocab.tag_values:
+                raise QueryParseError(
+                    f"no tag `{key}` in the bill.", suggest(key, self.vocab.tag_values)
+                )
+            dim = tag_field(key)
         known = self.vocab.values_of(dim)
-        if explicit_tag and dim not in self.vocab.tag_values:
-            raise QueryParseError(
-                f"no tag `{dim}` in the bill.", suggest(dim, self.vocab.tag_values)
+        label = "tag" if is_tag_field(dim) else "dimension"
+        shown = tag_key_of(dim)
+        # Prefer the exact spelling; a value that differs only in case is said, never hidden.
+        same_case = [v for v in known if v == value]
+        any_case = [v for v in known if v.lower() == value.lower()]
+        if same_case:
+            match = same_case[0]
+            others = [v for v in any_case if v != match]
+            if others:
+                self.notes.append(
+                    f"{label} `{shown}` also has "
+                    + ", ".join(f"`{o}`" for o in others)
+                    + f", which differs from `{match}` only in case; ask "
+                    + " or ".join(f"`{shown} {_quote(o)}`" for o in others)
+                    + " for that spend."
+                )
+        elif len(any_case) == 1:
+            match = any_case[0]
+        elif any_case:
+            where = self.i - 1
+            start = where - 1 if where >= 1 else where
+            readings = [
+                (f"{shown} {v}", self._text_with(start, where + 1, [_field_word(dim), v]))
+                for v in any_case[:3]
+            ]
+            raise AskBack(
+                f"{label} `{shown}` has "
+                + " and ".join(f"`{v}`" for v in any_case)
+                + f", which differ only in case: which one do you mean by `{value}`?",
+                readings,
             )
-        match = next((v for v in known if v.lower() == value.lower()), None)
-        if match is None:
-            label = "tag" if dim in self.vocab.tag_values else "dimension"
+        else:
             close = suggest(value, known)
             raise QueryParseError(
-                f"no {label} `{dim}` with value `{value}` in the bill.",
-                [f"{dim} {_quote(c)}" for c in close],
+                f"no {label} `{shown}` with value `{value}` in the bill.",
+                [f"{_field_word(dim)} {_quote(c)}" for c in close],
             )
         if any(d == dim for d, _ in self.filters):
             raise QueryParseError(f"`{dim}` is given twice; ask about one value at a time.")
@@ -400,6 +565,11 @@ class _Parser:
 
 def _quote(value: str) -> str:
     return f'"{value}"' if any(c.isspace() for c in value) else value
+
+
+def _field_word(field_: str) -> str:
+    """Say a field so the parser reads it back the same: ``tag:service`` stays explicit."""
+    return field_
 
 
 def examples_for(vocab: Vocabulary, limit: int = 6) -> list[str]:

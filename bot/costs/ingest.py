@@ -14,32 +14,42 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from bot.costs.deliveries import (
+    DataFile,
+    FoundFile,
+    Selection,
+    is_data_name,
+    not_data_reason,
+    select,
+)
 from bot.costs.readers.common import IngestError, LineBatch, ReadReport
 from bot.costs.readers.cur import is_cur2, is_legacy_cur, read_cur
 from bot.costs.readers.focus import focus_version, read_focus
 from bot.costs.readers.tabular import column_names
 from bot.costs.rollup import Rollup
-from bot.costs.store import CostStore, DeliveryStats
+from bot.costs.store import CostStore, DeliveryInfo, DeliveryStats
 
 FORMATS = ("focus", "cur2", "cur")
-DATA_SUFFIXES = (".parquet", ".csv", ".gz")
 
 
 class RemoteFiles(Protocol):
     """Where ``s3://`` inputs come from (an adapter built at the composition root)."""
 
-    def list_files(self, uri: str) -> list[str]: ...
+    def list_objects(self, uri: str) -> list[FoundFile]: ...
+
+    def read_text(self, uri: str) -> str: ...
 
     def download(self, uri: str) -> AbstractContextManager[Path]: ...
 
 
 @dataclass
 class IngestResult:
-    """What one ingest did: per-file reports and per-delivery totals."""
+    """What one ingest did: per-file reports, per-delivery totals, and what was skipped."""
 
     files: list[ReadReport] = field(default_factory=list)
     deliveries: list[DeliveryStats] = field(default_factory=list)
     seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
 
     @property
     def rows_read(self) -> int:
@@ -52,36 +62,69 @@ class IngestResult:
         return sum(f.rows_skipped for f in self.files)
 
 
-def discover(inputs: Sequence[str], remote: RemoteFiles | None) -> list[str]:
-    """Expand paths, directories (recursively) and ``s3://`` prefixes into files."""
-    out: list[str] = []
+def _local_found(path: Path) -> FoundFile:
+    st = path.stat()
+    return FoundFile(path.resolve().as_posix(), f"{st.st_size}-{st.st_mtime_ns}", st.st_mtime)
+
+
+def discover_files(inputs: Sequence[str], remote: RemoteFiles | None) -> Selection:
+    """Expand paths, directories (recursively) and ``s3://`` prefixes into the files to read.
+
+    A prefix is a folder: ``…/cur2`` never takes ``…/cur2-hourly/``. Under a
+    directory or prefix, manifests choose the current delivery of each export
+    and billing period (:mod:`bot.costs.deliveries`); a file named on its own is
+    read as it is.
+    """
+    walked: dict[str, FoundFile] = {}
+    named: dict[str, FoundFile] = {}
     for item in inputs:
         if item.startswith("s3://"):
             if remote is None:
                 raise IngestError(f"{item}: S3 is not configured")
-            out.extend(remote.list_files(item))
+            objects = remote.list_objects(item)
+            if len(objects) == 1 and objects[0].name == item:
+                named.setdefault(item, objects[0])
+            for obj in objects:
+                walked.setdefault(obj.name, obj)
             continue
         path = Path(item)
         if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.name.lower().endswith(DATA_SUFFIXES)
-            )
-            if not found:
+            files = [p for p in path.rglob("*") if p.is_file()]
+            if not any(is_data_name(p.name) for p in files):
                 raise IngestError(f"{item}: no .csv, .csv.gz or .parquet files in this directory")
-            out.extend(str(p) for p in found)
+            for p in files:
+                found = _local_found(p)
+                walked.setdefault(found.name, found)
         elif path.is_file():
-            out.append(str(path))
+            found = _local_found(path)
+            named.setdefault(found.name, found)
         else:
             raise IngestError(f"{item}: no such file or directory")
-    # A file named twice (a directory and a file in it) is read once.
-    seen: set[str] = set()
-    unique = []
-    for name in out:
-        key = name if name.startswith("s3://") else str(Path(name).resolve())
-        if key not in seen:
-            seen.add(key)
-            unique.append(name)
-    return unique
+    for name in named:
+        walked.pop(name, None)
+
+    def read_text(name: str) -> str:
+        if name.startswith("s3://"):
+            assert remote is not None
+            return remote.read_text(name)
+        return Path(name).read_text(encoding="utf-8-sig")
+
+    selection = select(list(walked.values()), read_text)
+    chosen = {f.name for f in selection.files}
+    for found in named.values():
+        reason = not_data_reason(found.name)
+        if reason is not None:
+            selection.notes.append(f"skipped {found.name}: {reason}, not billing data")
+        elif found.name not in chosen:
+            parent = found.name.rsplit("/", 1)[0]
+            selection.files.append(DataFile(found.name, parent, version=found.version))
+    selection.files.sort(key=lambda d: d.name)
+    return selection
+
+
+def discover(inputs: Sequence[str], remote: RemoteFiles | None) -> list[str]:
+    """Return the names of the data files :func:`discover_files` would read."""
+    return [f.name for f in discover_files(inputs, remote).files]
 
 
 def detect_format(columns: list[str]) -> str:
@@ -159,8 +202,14 @@ def ingest(
     # it agrees; queries on other tags read the detail (same figures, slower).
     cube_tags = store.cube_tags() or tuple(allocation_tags)
     rollup = Rollup(cube_tags)
-    delivery_files: dict[tuple[str, str, str], tuple[set[str], set[str], list[ReadReport]]] = {}
-    for name in discover(inputs, remote):
+    selection = discover_files(inputs, remote)
+    result.notes.extend(selection.notes)
+    # (export, provider, account, period) -> formats, files read, their reports
+    delivery_files: dict[
+        tuple[str, str, str, str], tuple[set[str], dict[str, DataFile], list[ReadReport]]
+    ] = {}
+    for data_file in selection.files:
+        name = data_file.name
         opener: AbstractContextManager[Path] = (
             remote.download(name)
             if name.startswith("s3://") and remote
@@ -170,22 +219,27 @@ def ingest(
             report, batches = read_file(path, name, fmt=fmt, strict=strict, aliases=aliases)
             result.files.append(report)
             for batch in batches:
-                for delivery in rollup.add(batch.table):
+                for provider, account, period in rollup.add(batch.table, data_file.export):
                     formats, files, reports = delivery_files.setdefault(
-                        delivery, (set(), set(), [])
+                        (data_file.export, provider, account, period), (set(), {}, [])
                     )
                     formats.add(report.format)
                     if name not in files:
-                        files.add(name)
+                        files[name] = data_file
                         reports.append(report)
                 if progress:
                     progress(result.rows_read, time.perf_counter() - started)
-    for (provider, account, period), (formats, files, _) in delivery_files.items():
+    layouts: dict[tuple[str, str, str], tuple[set[str], set[str]]] = {}
+    for (_, provider, account, period), (formats, files, _) in delivery_files.items():
+        seen_formats, seen_files = layouts.setdefault((provider, account, period), (set(), set()))
+        seen_formats |= formats
+        seen_files |= set(files)
+    for (provider, account, period), (formats, names) in layouts.items():
         families = {f.split()[0] for f in formats}  # "FOCUS 1.2" and "FOCUS 1.1" are one
         if len(families) > 1:
             raise IngestError(
                 f"{provider} account {account}, {period}: this run holds the same bill in "
-                f"several layouts ({', '.join(sorted(formats))}: {', '.join(sorted(files))}); "
+                f"several layouts ({', '.join(sorted(formats))}: {', '.join(sorted(names))}); "
                 "adding them up would double count. Ingest one layout per run (a later run "
                 "replaces the period); the store is unchanged."
             )
@@ -200,11 +254,14 @@ def ingest(
         )
     daily, cube = rollup.finish()
     file_info = {
-        d: (
-            " + ".join(sorted(formats)),
-            tuple(sorted(files)),
-            sum(r.rows_read for r in reports),
-            sum(r.rows_skipped for r in reports),
+        d: DeliveryInfo(
+            format=" + ".join(sorted(formats)),
+            files=tuple(sorted(files)),
+            rows_read=sum(r.rows_read for r in reports),
+            rows_skipped=sum(r.rows_skipped for r in reports),
+            execution=" + ".join(sorted({f.execution for f in files.values() if f.execution})),
+            manifest=" + ".join(sorted({f.manifest for f in files.values() if f.manifest})),
+            etags={n: f.version for n, f in sorted(files.items())},
         )
         for d, (formats, files, reports) in delivery_files.items()
     }

@@ -3,13 +3,17 @@
 Relative periods end at the last day that has data (never in the empty future),
 and the comparison period has the same number of days, so "month to date
 through the 21st" is compared with the 1st–21st of the month before rather than
-with a whole month.
+with a whole month. Explicit periods (a month, a range, last month) that run
+past the data are cut to the last day with data and say so; a period that lies
+wholly after the data is marked, so the engine answers "no data yet" rather
+than "$0.00 (−100 %)". Where the two periods still differ in length (the 31st
+against a 30-day month), the window says which days are compared.
 """
 
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from bot.costs.model import PeriodSpec
@@ -23,6 +27,18 @@ class Window:
     end: date
     previous_start: date
     previous_end: date
+    notes: tuple[str, ...] = ()
+    after_data: bool = False  # the period starts after the last day with data
+
+    @property
+    def days(self) -> int:
+        """Count the days of the period."""
+        return (self.end - self.start).days + 1
+
+    @property
+    def previous_days(self) -> int:
+        """Count the days of the comparison period."""
+        return (self.previous_end - self.previous_start).days + 1
 
 
 def _month_start(d: date) -> date:
@@ -45,8 +61,61 @@ def _same_span_in_previous_month(start: date, end: date) -> tuple[date, date]:
     return prev_start, prev_end
 
 
-def resolve(spec: PeriodSpec, today: date, last_data_day: date | None) -> Window:
-    """Resolve a period against the clock and the freshness of the data."""
+def resolve(
+    spec: PeriodSpec,
+    today: date,
+    last_data_day: date | None,
+    compare: PeriodSpec | None = None,
+) -> Window:
+    """Resolve a period (and an explicit comparison period) against the clock and the data."""
+    window = _resolve(spec, today, last_data_day)
+    if spec.kind in ("today", "yesterday", "mtd"):
+        if last_data_day is None or window.start > last_data_day:
+            window = replace(window, after_data=True)
+    elif spec.kind in ("month", "range", "last_month") and last_data_day is not None:
+        window = _cut(spec, window, last_data_day)
+    if compare is not None:
+        other = _resolve(compare, today, last_data_day)
+        window = replace(window, previous_start=other.start, previous_end=other.end)
+    if not window.after_data and window.days != window.previous_days:
+        window = replace(
+            window,
+            notes=(
+                *window.notes,
+                f"compares {window.days} days ({_span(window.start, window.end)}) with "
+                f"{window.previous_days} days "
+                f"({_span(window.previous_start, window.previous_end)})",
+            ),
+        )
+    return window
+
+
+def _span(start: date, end: date) -> str:
+    return start.isoformat() if start == end else f"{start.isoformat()}..{end.isoformat()}"
+
+
+def _cut(spec: PeriodSpec, window: Window, last_data_day: date) -> Window:
+    """Cut an explicit period at the last day with data; mark one that starts after it."""
+    if window.start > last_data_day:
+        return replace(window, after_data=True)
+    asked_end = spec.end if spec.kind == "range" and spec.end else _month_end(window.start)
+    if asked_end <= last_data_day:
+        return window
+    end = last_data_day
+    if spec.kind == "range":
+        span = end - window.start
+        prev_end = window.start - timedelta(days=1)
+        prev_start = prev_end - span
+    else:
+        prev_start, prev_end = _same_span_in_previous_month(window.start, end)
+    note = (
+        f"cut to {_span(window.start, end)}: the data is complete through {end.isoformat()} "
+        f"(asked: {_span(window.start, asked_end)})"
+    )
+    return Window(window.start, end, prev_start, prev_end, notes=(note,))
+
+
+def _resolve(spec: PeriodSpec, today: date, last_data_day: date | None) -> Window:
     anchor = min(today, last_data_day) if last_data_day else today
     kind = spec.kind
     if kind in ("today", "yesterday"):

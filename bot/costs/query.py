@@ -18,11 +18,19 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 
 from bot.costs.grammar import Vocabulary
-from bot.costs.model import CostAnswer, CostQuery, GroupCost
+from bot.costs.model import (
+    CostAnswer,
+    CostQuery,
+    GroupCost,
+    complete_through,
+    is_tag_field,
+    tag_key_of,
+)
 from bot.costs.periods import Window, resolve
 from bot.costs.resolution import check_resolution
 from bot.costs.store import CostStore, day_number
 from bot.errors import CostbotError
+from bot.money import format_money
 
 # dimension -> columns it matches (the first is the one grouped by)
 DIMENSION_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -58,6 +66,24 @@ class QueryError(CostbotError):
     """The store cannot answer this question as asked (e.g. mixed currencies)."""
 
 
+class NoDataYet(QueryError):
+    """The period asked about lies after the last day with data (or the store is empty)."""
+
+
+class SeveralCurrencies(QueryError):
+    """The spend asked about is in several currencies, which are never added together."""
+
+    def __init__(self, message: str, currencies: Sequence[str]) -> None:
+        super().__init__(message)
+        self.currencies = list(currencies)
+
+
+EMPTY_STORE = (
+    "no billing data yet: load some with `costbot ingest PATH` (a CUR 2.0, legacy CUR or FOCUS "
+    "export: files, a directory or an s3:// prefix), or try `costbot demo` for a sample bill."
+)
+
+
 @dataclass
 class _Plan:
     """Where to read and which rows: the WHERE clause over alias ``g`` with bound values."""
@@ -88,9 +114,13 @@ class CostQueryEngine:
         tag_aliases: dict[str, str] | None = None,
         clock: Callable[[], datetime] | None = None,
         use_cube: bool = True,
+        default_top: int = 10,
+        week_start: int = 0,
     ) -> None:
         self.store = store
         self.use_cube = use_cube
+        self.default_top = default_top  # COSTBOT_TOP_N: rows before "other" when not asked
+        self.week_start = week_start  # COSTBOT_WEEK_START: 0 = Monday … 6 = Sunday
         self.allocation_tags = tuple(allocation_tags)
         self.tag_aliases = dict(tag_aliases or {})
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -137,21 +167,40 @@ class CostQueryEngine:
         through = self.store.data_through()
         return (through - timedelta(days=1)).date() if through else None
 
+    def today(self) -> date:
+        """Return today's date (UTC) by the engine's clock."""
+        return self.clock().astimezone(UTC).date()
+
+    def window(self, query: CostQuery) -> Window:
+        """Resolve the question's period and comparison; raise NoDataYet past the data."""
+        last = self.last_data_day()
+        if last is None:
+            raise NoDataYet(EMPTY_STORE)
+        window = resolve(query.period, self.today(), last, query.compare)
+        if window.after_data:
+            what = {"mtd": "this month"}.get(query.period.kind, query.period.describe())
+            raise NoDataYet(
+                f"no data yet for {what}; {complete_through(self.store.data_through())}."
+            )
+        return window
+
     def answer(self, query: CostQuery) -> CostAnswer:
         """Answer one question: totals, comparison, groups and the daily series."""
-        today = self.clock().astimezone(UTC).date()
-        window = resolve(query.period, today, self.last_data_day())
+        window = self.window(query)
         untagged = query.untagged
         if untagged is not None and not untagged:
             untagged = self.allocation_tags  # the question keeps its words; the answer says which
         check_resolution(self.store, query, window.previous_start, window.end, untagged)
         sums = self._sums(query, self._plan(query, untagged), window)
-        currencies = sorted({c for c, _ in sums.by_day})
-        if len(currencies) > 1:
-            raise QueryError(
-                f"this spend is in several currencies ({', '.join(currencies)}); "
-                f"add e.g. `currency {currencies[0]}` to the question."
+        base: _Sums | None = None
+        if untagged is not None:
+            base = self._sums(
+                replace(query, group_by=None), self._plan(query, None), window, only_current=True
             )
+        # Never add across currencies: the untagged share's base counts as well as the subset.
+        currencies = sorted({c for c, _ in sums.by_day} | {c for c, _ in (base or sums).by_day})
+        if len(currencies) > 1:
+            self._several_currencies(base or sums, currencies, window)
         currency = currencies[0] if currencies else "USD"
         cur_lo, prev_hi = day_number(window.start), day_number(window.previous_end)
         per_day = {d: v for (_, d), v in sums.by_day.items()}
@@ -163,10 +212,7 @@ class CostQueryEngine:
         )
         groups, count = self._top_groups(query, sums)
         all_spend = total
-        if untagged is not None:
-            base = self._sums(
-                replace(query, group_by=None), self._plan(query, None), window, only_current=True
-            )
+        if base is not None:
             all_spend = sum(v for (_, d), v in base.by_day.items() if d >= cur_lo)
             if query.group_by is None:
                 groups = (GroupCost("untagged", total), GroupCost("tagged", all_spend - total))
@@ -187,26 +233,58 @@ class CostQueryEngine:
             all_spend=all_spend,
             group_count=count,
             untagged_keys=tuple(untagged or ()),
+            notes=(*query.notes, *window.notes),
         )
 
+    def _several_currencies(self, sums: _Sums, currencies: list[str], window: Window) -> None:
+        cur_lo = day_number(window.start)
+        per = {c: 0 for c in currencies}
+        for (c, d), v in sums.by_day.items():
+            if d >= cur_lo:
+                per[c] += v
+        amounts = " and ".join(f"{format_money(per[c], c)} ({c})" for c in currencies)
+        raise SeveralCurrencies(
+            f"this spend is in several currencies ({', '.join(currencies)}): {amounts}, "
+            "which are never added together; "
+            f"add e.g. `currency {currencies[0]}` to the question.",
+            currencies,
+        )
+
+    def answer_per_currency(self, query: CostQuery) -> list[CostAnswer]:
+        """Answer once per billing currency when the spend is in several (App Home, digests)."""
+        try:
+            return [self.answer(query)]
+        except SeveralCurrencies as exc:
+            return [
+                self.answer(replace(query, filters=(*query.filters, ("currency", c))))
+                for c in exc.currencies
+            ]
+
     def _plan(self, query: CostQuery, untagged: Sequence[str] | None) -> _Plan:
-        """Pick the cube or the charges and build the WHERE clause with bound values."""
-        dims = {d for d, _ in query.filters} | ({query.group_by} if query.group_by else set())
-        tag_keys = {d for d in dims if d not in DIMENSION_COLUMNS} | set(untagged or ())
+        """Pick the cube or the charges and build the WHERE clause with bound values.
+
+        Values of one field are alternatives (OR); fields combine with AND; excluded
+        values are left out. Tag fields and dimensions are told apart by their type
+        (:func:`~bot.costs.model.is_tag_field`), never by looking the value up.
+        """
+        fields = (
+            {d for d, _ in query.filters}
+            | {d for d, _ in query.excludes}
+            | ({query.group_by} if query.group_by else set())
+        )
+        dims = {d for d in fields if not is_tag_field(d)}
+        tag_keys = {tag_key_of(d) for d in fields if is_tag_field(d)} | set(untagged or ())
         cube_tags = set(self.store.cube_tags())
         plan = _Plan(cube=self.use_cube and not (dims & FACT_ONLY) and tag_keys <= cube_tags)
+        for negate, pairs in ((False, query.filters), (True, query.excludes)):
+            grouped: dict[str, list[str]] = {}
+            for dim, value in pairs:
+                grouped.setdefault(dim, []).append(value)
+            for dim, values in grouped.items():
+                clause, params = self._match(dim, values, plan.cube, negate=negate)
+                plan.where.append(clause)
+                plan.params += params
         tags = _tag_alias(plan.cube)
-        for dim, value in query.filters:
-            if dim in DIMENSION_COLUMNS:
-                cols = DIMENSION_COLUMNS[dim]
-                alias = _alias(dim)
-                plan.where.append("(" + " OR ".join(f"{alias}.{c} = ?" for c in cols) + ")")
-                plan.params += [value] * len(cols)
-            else:
-                plan.where.append(
-                    f"{tags}.tagset_id IN (SELECT tagset_id FROM tags WHERE key = ? AND value = ?)"
-                )
-                plan.params += [dim, value]
         if untagged:
             plan.where.append(
                 "("
@@ -219,18 +297,38 @@ class CostQueryEngine:
             plan.params += list(untagged)
         return plan
 
+    @staticmethod
+    def _match(
+        dim: str, values: Sequence[str], cube: bool, *, negate: bool
+    ) -> tuple[str, list[object]]:
+        """Build the clause matching any of ``values`` of one field (or none of them)."""
+        marks = ", ".join("?" for _ in values)
+        if is_tag_field(dim):
+            sub = f"SELECT tagset_id FROM tags WHERE key = ? AND value IN ({marks})"
+            op = "NOT IN" if negate else "IN"
+            return f"{_tag_alias(cube)}.tagset_id {op} ({sub})", [tag_key_of(dim), *values]
+        cols = DIMENSION_COLUMNS[dim]
+        alias = _alias(dim)
+        clause = "(" + " OR ".join(f"{alias}.{c} IN ({marks})" for c in cols) + ")"
+        if negate:
+            # NULL columns are not excluded values: COALESCE keeps those rows.
+            clause = (
+                "NOT (" + " OR ".join(f"COALESCE({alias}.{c}, '') IN ({marks})" for c in cols) + ")"
+            )
+        return clause, [v for _ in cols for v in values]
+
     def _group_sql(self, dim: str | None, cube: bool) -> tuple[str, str, str, list[object]]:
         """Return (key expression, label expression, join, join params) for a grouping."""
         if dim is None:
             return "NULL", "NULL", "", []
-        if dim in DIMENSION_COLUMNS:
+        if not is_tag_field(dim):
             label = "MAX(g.sub_account_name)" if dim == "account" else "NULL"
             return f"{_alias(dim)}.{DIMENSION_COLUMNS[dim][0]}", label, "", []
         return (
             "t.value",
             "NULL",
             f"LEFT JOIN tags t ON t.tagset_id = {_tag_alias(cube)}.tagset_id AND t.key = ?",
-            [dim],
+            [tag_key_of(dim)],
         )
 
     def _sums(
@@ -332,12 +430,17 @@ class CostQueryEngine:
             if not cur and not prev:
                 continue
             if key == "":
-                name = NO_TAG.format(key=dim) if dim not in DIMENSION_COLUMNS else "(none)"
+                name = NO_TAG.format(key=tag_key_of(dim)) if is_tag_field(dim) else "(none)"
             else:
                 label = labels.get(key, "")
                 name = f"{label} ({key})" if label and label != key else str(key)
             items.append(GroupCost(name, cur, prev))
-        items.sort(key=lambda g: (-g.cost, g.key))
+        if query.rank == "growth":
+            items.sort(key=lambda g: (-(g.cost - (g.previous or 0)), -g.cost, g.key))
+        elif query.rank == "movers":
+            items.sort(key=lambda g: (-abs(g.cost - (g.previous or 0)), -g.cost, g.key))
+        else:
+            items.sort(key=lambda g: (-g.cost, g.key))
         count = len(items)
         top = max(query.top, 1)
         if count > top:

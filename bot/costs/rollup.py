@@ -49,24 +49,31 @@ class Rollup:
     """Accumulate batches; :meth:`finish` returns keys, groups and their daily amounts."""
 
     allocation_tags: Sequence[str]
-    keys: list[tuple[str, ...]] = field(default_factory=list)  # KEY_FIELDS + (tagset json,)
-    groups: list[tuple[str, ...]] = field(default_factory=list)  # period, GROUP_COLUMNS, tags
+    # KEY_FIELDS + (export, tagset json)
+    keys: list[tuple[str, ...]] = field(default_factory=list)
+    # period, GROUP_COLUMNS, export, tagset json
+    groups: list[tuple[str, ...]] = field(default_factory=list)
     _key_index: dict[tuple[str, ...], int] = field(default_factory=dict)
     _group_index: dict[tuple[str, ...], int] = field(default_factory=dict)
     _restricted: dict[str, str] = field(default_factory=dict)
     _parts: list[tuple[np.ndarray, ...]] = field(default_factory=list)
     key_group: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
-    def add(self, table: pa.Table) -> set[tuple[str, str, str]]:
-        """Add one canonical batch; return the (provider, account, period) deliveries in it."""
+    def add(self, table: pa.Table, export: str = "") -> set[tuple[str, str, str]]:
+        """Add one canonical batch of an export; return the (provider, account, period) in it.
+
+        Charges of different exports stay apart (a delivery replaces only what
+        its own export delivered), so the export is part of every key and group.
+        """
         if table.num_rows == 0:
             return set()
         tag_names = sorted(c for c in table.column_names if c.startswith(TAG_PREFIX))
         tagset_codes, tagset_texts = _tagsets(table, tag_names)
         codes, dictionaries = zip(*(_codes(table.column(name)) for name in KEY_FIELDS), strict=True)
+        export_codes = np.zeros(table.num_rows, dtype=np.int64)
         key_rows, key_local = self._intern(
-            list(codes),
-            list(dictionaries),
+            [*codes, export_codes],
+            [*dictionaries, [export]],
             tagset_codes,
             tagset_texts,
             self._key_index,
@@ -74,8 +81,8 @@ class Rollup:
         )
         restricted_texts, restricted_codes = self._restrict(tagset_texts)
         group_rows, _ = self._intern(
-            [codes[p] for p in _GROUP_POSITIONS],
-            [dictionaries[p] for p in _GROUP_POSITIONS],
+            [*(codes[p] for p in _GROUP_POSITIONS), export_codes],
+            [*(dictionaries[p] for p in _GROUP_POSITIONS), [export]],
             restricted_codes[tagset_codes],
             restricted_texts,
             self._group_index,

@@ -19,7 +19,7 @@ from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("costbot")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 KEY_COLUMNS = (
     "provider",
@@ -122,5 +122,56 @@ CREATE TABLE meta (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
 );
+"""
+    )
+
+
+@migrations()
+def m002_deliveries_by_export(db: Database) -> None:
+    """Key deliveries by export, so exports that share a payer account coexist.
+
+    A delivery becomes (export, source, billing period); charges and cost groups
+    point to the delivery that brought them, so a new delivery replaces only
+    what its own export delivered before. Rows from before this migration keep
+    export ``''``; the next delivery of their source and period replaces them.
+    """
+    db.executescript(
+        """
+CREATE TABLE deliveries_v2 (
+  id INTEGER PRIMARY KEY,
+  export TEXT NOT NULL DEFAULT '',
+  source_id INTEGER NOT NULL REFERENCES sources(id),
+  billing_period TEXT NOT NULL,
+  format TEXT NOT NULL,
+  files TEXT NOT NULL,
+  rows_read INTEGER NOT NULL,
+  rows_skipped INTEGER NOT NULL,
+  billed INTEGER NOT NULL,
+  effective INTEGER NOT NULL,
+  list INTEGER NOT NULL,
+  first_day INTEGER,
+  last_day INTEGER,
+  ingested_at TEXT NOT NULL,
+  execution_id TEXT NOT NULL DEFAULT '',
+  manifest TEXT NOT NULL DEFAULT '',
+  etags TEXT NOT NULL DEFAULT '{}',
+  UNIQUE (export, source_id, billing_period)
+);
+INSERT INTO deliveries_v2 (id, source_id, billing_period, format, files, rows_read,
+  rows_skipped, billed, effective, list, first_day, last_day, ingested_at)
+SELECT id, source_id, billing_period, format, files, rows_read, rows_skipped, billed,
+  effective, list, first_day, last_day, ingested_at FROM deliveries;
+DROP TABLE deliveries;
+ALTER TABLE deliveries_v2 RENAME TO deliveries;
+CREATE INDEX deliveries_by_period ON deliveries (source_id, billing_period);
+ALTER TABLE charges ADD COLUMN delivery_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cost_groups ADD COLUMN delivery_id INTEGER NOT NULL DEFAULT 0;
+UPDATE charges SET delivery_id = COALESCE((SELECT d.id FROM deliveries d
+  WHERE d.source_id = charges.source_id AND d.billing_period = charges.billing_period), 0);
+UPDATE cost_groups SET delivery_id = COALESCE((SELECT d.id FROM deliveries d
+  WHERE d.source_id = cost_groups.source_id
+  AND d.billing_period = cost_groups.billing_period), 0);
+CREATE INDEX charges_by_delivery ON charges (delivery_id);
+CREATE INDEX cost_groups_by_delivery ON cost_groups (delivery_id);
 """
     )

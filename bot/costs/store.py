@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from bot.costs.schema import GROUP_COLUMNS, KEY_COLUMNS, migrations
 from bot.errors import StoreError
 
 EPOCH = date(1970, 1, 1)
+COARSE_FORMAT = "Cost Explorer"  # deliveries.format of Cost Explorer syncs (bot/sync/ce.py)
 _ROWS_PER_INSERT = 400
 
 
@@ -40,9 +41,37 @@ def day_date(n: int) -> date:
 
 
 @dataclass(frozen=True)
-class DeliveryStats:
-    """What one (source, billing period) delivery put in the store."""
+class DeliveryInfo:
+    """Where one delivery came from: its files and their versions, as read."""
 
+    format: str
+    files: tuple[str, ...]
+    rows_read: int
+    rows_skipped: int
+    execution: str = ""  # Data Exports execution id / legacy CUR assembly id ("" if unknown)
+    manifest: str = ""  # the manifest that chose the files ("" without one)
+    etags: dict[str, str] = field(default_factory=dict)  # file -> S3 ETag or "<size>-<mtime ns>"
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What the store holds of one export's billing period (see :meth:`CostStore.delivered`)."""
+
+    export: str
+    billing_period: str
+    execution_id: str
+    manifest: str
+    files: tuple[str, ...]
+    etags: dict[str, str]
+    ingested_at: str
+    accounts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DeliveryStats:
+    """What one (export, source, billing period) delivery put in the store."""
+
+    export: str
     provider: str
     billing_account: str
     billing_period: str
@@ -57,6 +86,9 @@ class DeliveryStats:
     first_day: date | None
     last_day: date | None
     replaced: bool
+    # other exports whose delivery of this source and period held the same charges
+    # (another copy or layout of the same bill), replaced rather than added to
+    replaced_exports: tuple[str, ...] = ()
 
 
 class CostStore:
@@ -136,14 +168,16 @@ class CostStore:
         cube: DailyAmounts,
         key_group: np.ndarray,
         cube_tags: Sequence[str],
-        file_info: dict[tuple[str, str, str], tuple[str, tuple[str, ...], int, int]],
+        file_info: dict[tuple[str, str, str, str], DeliveryInfo],
     ) -> list[DeliveryStats]:
-        """Replace every (source, billing period) present in ``keys`` with these rows.
+        """Replace every (export, source, billing period) present in ``keys`` with these rows.
 
-        ``keys`` are tuples of (billing_period, *KEY_COLUMNS, tagset json);
-        ``groups`` are (billing_period, *GROUP_COLUMNS, tagset json). ``file_info``
-        maps (provider, billing account, period) to (format, files, rows read,
-        rows skipped). Runs as one transaction.
+        ``keys`` are tuples of (billing_period, *KEY_COLUMNS, export, tagset json);
+        ``groups`` are (billing_period, *GROUP_COLUMNS, export, tagset json).
+        ``file_info`` maps (export, provider, billing account, period) to where
+        the delivery came from. Only what the same export delivered for that
+        source and period is replaced (and rows stored before exports were
+        recorded, export ``''``). Runs as one transaction.
         """
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
@@ -163,13 +197,13 @@ class CostStore:
         cube: DailyAmounts,
         key_group: np.ndarray,
         cube_tags: Sequence[str],
-        file_info: dict[tuple[str, str, str], tuple[str, tuple[str, ...], int, int]],
+        file_info: dict[tuple[str, str, str, str], DeliveryInfo],
     ) -> list[DeliveryStats]:
         conn = self.conn
         pi, ai = 1 + KEY_COLUMNS.index("provider"), 1 + KEY_COLUMNS.index("billing_account")
-        deliveries = sorted({(k[pi], k[ai], k[0]) for k in keys})
+        deliveries = sorted({(k[-2], k[pi], k[ai], k[0]) for k in keys})
         source_ids: dict[tuple[str, str], int] = {}
-        for provider, account, _ in deliveries:
+        for _, provider, account, _ in deliveries:
             if (provider, account) not in source_ids:
                 conn.execute(
                     "INSERT OR IGNORE INTO sources (provider, billing_account) VALUES (?, ?)",
@@ -179,24 +213,46 @@ class CostStore:
                     "SELECT id FROM sources WHERE provider = ? AND billing_account = ?",
                     (provider, account),
                 ).fetchone()[0]
-        replaced = set()
-        for provider, account, period in deliveries:
+        replaced: dict[tuple[str, str, str, str], list[str]] = {}
+        for delivery in deliveries:
+            export, provider, account, period = delivery
             sid = source_ids[(provider, account)]
-            if conn.execute(
-                "SELECT 1 FROM deliveries WHERE source_id = ? AND billing_period = ?", (sid, period)
-            ).fetchone():
-                replaced.add((provider, account, period))
-            self._delete_period(sid, period)
+            old = conn.execute(
+                "SELECT id, export FROM deliveries WHERE source_id = ? AND billing_period = ?",
+                (sid, period),
+            ).fetchall()
+            mine = [(i, e) for i, e in old if e in (export, "")]
+            others = [(i, e) for i, e in old if e not in (export, "")]
+            # Cost Explorer's coarse rows (issue 15) give way to any finer delivery of the
+            # same source and period: their charges never match a file's, yet they overlap.
+            coarse = self._coarse_deliveries(others, file_info.get(delivery))
+            mine += coarse
+            others = [o for o in others if o not in coarse]
+            if others:
+                charges = _charge_identities(keys, delivery)
+                mine += [(i, e) for i, e in others if self._holds_any(i, charges)]
+            for delivery_id, old_export in mine:
+                replaced.setdefault(delivery, []).append(old_export)
+                self._delete_delivery(delivery_id)
+        stats = self._delivery_stats(deliveries, keys, daily, file_info, replaced)
+        delivery_ids = self._insert_deliveries(stats, source_ids, file_info)
 
         tagset_ids = self._tagset_ids({k[-1] for k in keys} | {g[-1] for g in groups})
         group_base = self._next_id("cost_groups")
         gpi = 1 + GROUP_COLUMNS.index("provider")
         gai = 1 + GROUP_COLUMNS.index("billing_account")
         conn.executemany(
-            f"INSERT INTO cost_groups (id, source_id, billing_period, {', '.join(GROUP_COLUMNS)}, "
-            f"tagset_id) VALUES ({', '.join('?' * (len(GROUP_COLUMNS) + 4))})",
+            "INSERT INTO cost_groups (id, source_id, delivery_id, billing_period, "
+            f"{', '.join(GROUP_COLUMNS)}, tagset_id) "
+            f"VALUES ({', '.join('?' * (len(GROUP_COLUMNS) + 5))})",
             (
-                (group_base + i, source_ids[(g[gpi], g[gai])], *g[:-1], tagset_ids[g[-1]])
+                (
+                    group_base + i,
+                    source_ids[(g[gpi], g[gai])],
+                    delivery_ids[(g[-2], g[gpi], g[gai], g[0])],
+                    *g[:-2],
+                    tagset_ids[g[-1]],
+                )
                 for i, g in enumerate(groups)
             ),
         )
@@ -207,12 +263,13 @@ class CostStore:
         group_of = (key_group + group_base).tolist()
         _insert_rows(
             conn,
-            "INSERT INTO charges (source_id, billing_period, group_id, resource_id, "
+            "INSERT INTO charges (source_id, delivery_id, billing_period, group_id, resource_id, "
             "resource_type, sku, tagset_id, first_day, last_day, days, lines, billed_total, "
             "effective_total, list_total, billed, effective, list) VALUES ",
             [
                 (
                     source_ids[(keys[k][pi], keys[k][ai])],
+                    delivery_ids[(keys[k][-2], keys[k][pi], keys[k][ai], keys[k][0])],
                     keys[k][0],
                     group_of[k],
                     keys[k][ri],
@@ -227,88 +284,124 @@ class CostStore:
         self._set_meta("cube_tags", json.dumps(sorted(cube_tags)))
         self._set_meta("last_ingest_at", datetime.now(UTC).isoformat(timespec="seconds"))
         self._set_meta("ingest_id", uuid.uuid4().hex)  # changes with every ingest: caches key on it
-        return self._record_deliveries(deliveries, source_ids, keys, daily, file_info, replaced)
+        return stats
 
-    def _record_deliveries(
+    def _delivery_stats(
         self,
-        deliveries: list[tuple[str, str, str]],
-        source_ids: dict[tuple[str, str], int],
+        deliveries: list[tuple[str, str, str, str]],
         keys: Sequence[tuple[str, ...]],
         daily: DailyAmounts,
-        file_info: dict[tuple[str, str, str], tuple[str, tuple[str, ...], int, int]],
-        replaced: set[tuple[str, str, str]],
+        file_info: dict[tuple[str, str, str, str], DeliveryInfo],
+        replaced: dict[tuple[str, str, str, str], list[str]],
     ) -> list[DeliveryStats]:
         pi, ai = 1 + KEY_COLUMNS.index("provider"), 1 + KEY_COLUMNS.index("billing_account")
         position = {d: i for i, d in enumerate(deliveries)}
         delivery_of_key = np.array(
-            [position[(k[pi], k[ai], k[0])] for k in keys] or [0], dtype=np.int64
+            [position[(k[-2], k[pi], k[ai], k[0])] for k in keys] or [0], dtype=np.int64
         )
         which = delivery_of_key[daily.index] if len(daily.index) else np.zeros(0, np.int64)
         out = []
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        for i, (provider, account, period) in enumerate(deliveries):
+        for i, delivery in enumerate(deliveries):
+            export, provider, account, period = delivery
             m = which == i
-            fmt, files, rows_read, rows_skipped = file_info.get(
-                (provider, account, period), ("unknown", (), 0, 0)
-            )
+            info = file_info.get(delivery) or DeliveryInfo("unknown", (), 0, 0)
             days = daily.day[m]
-            first = day_date(days.min()) if len(days) else None
-            last = day_date(days.max()) if len(days) else None
-            st = DeliveryStats(
-                provider,
-                account,
-                period,
-                fmt,
-                files,
-                rows_read,
-                rows_skipped,
-                int(daily.lines[m].sum()),
-                int(daily.billed[m].sum()),
-                int(daily.effective[m].sum()),
-                int(daily.list[m].sum()),
-                first,
-                last,
-                (provider, account, period) in replaced,
-            )
-            self.conn.execute(
-                "INSERT INTO deliveries (source_id, billing_period, format, files, rows_read, "
-                "rows_skipped, billed, effective, list, first_day, last_day, ingested_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    source_ids[(provider, account)],
+            out.append(
+                DeliveryStats(
+                    export,
+                    provider,
+                    account,
                     period,
-                    fmt,
-                    json.dumps(list(files)),
-                    rows_read,
-                    rows_skipped,
+                    info.format,
+                    info.files,
+                    info.rows_read,
+                    info.rows_skipped,
+                    int(daily.lines[m].sum()),
+                    int(daily.billed[m].sum()),
+                    int(daily.effective[m].sum()),
+                    int(daily.list[m].sum()),
+                    day_date(days.min()) if len(days) else None,
+                    day_date(days.max()) if len(days) else None,
+                    delivery in replaced,
+                    tuple(sorted({e for e in replaced.get(delivery, []) if e != export})),
+                )
+            )
+        return out
+
+    def _insert_deliveries(
+        self,
+        stats: list[DeliveryStats],
+        source_ids: dict[tuple[str, str], int],
+        file_info: dict[tuple[str, str, str, str], DeliveryInfo],
+    ) -> dict[tuple[str, str, str, str], int]:
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        ids = {}
+        for st in stats:
+            key = (st.export, st.provider, st.billing_account, st.billing_period)
+            info = file_info.get(key) or DeliveryInfo("unknown", (), 0, 0)
+            cur = self.conn.execute(
+                "INSERT INTO deliveries (export, source_id, billing_period, format, files, "
+                "rows_read, rows_skipped, billed, effective, list, first_day, last_day, "
+                "ingested_at, execution_id, manifest, etags) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    st.export,
+                    source_ids[(st.provider, st.billing_account)],
+                    st.billing_period,
+                    st.format,
+                    json.dumps(list(st.files)),
+                    st.rows_read,
+                    st.rows_skipped,
                     st.billed,
                     st.effective,
                     st.list,
-                    int(days.min()) if len(days) else None,
-                    int(days.max()) if len(days) else None,
+                    day_number(st.first_day) if st.first_day else None,
+                    day_number(st.last_day) if st.last_day else None,
                     now,
+                    info.execution,
+                    info.manifest,
+                    json.dumps(info.etags, sort_keys=True),
                 ),
             )
-            out.append(st)
-        return out
+            ids[key] = int(cur.lastrowid or 0)
+        return ids
 
-    def _delete_period(self, source_id: int, period: str) -> None:
-        conn = self.conn
-        conn.execute(
-            "DELETE FROM charges WHERE source_id = ? AND billing_period = ?", (source_id, period)
+    def _coarse_deliveries(
+        self, others: list[tuple[int, str]], incoming: DeliveryInfo | None
+    ) -> list[tuple[int, str]]:
+        """Return the Cost Explorer deliveries among ``others`` when ``incoming`` is finer."""
+        if not others or incoming is None or incoming.format.startswith(COARSE_FORMAT):
+            return []
+        coarse = {
+            r[0]
+            for r in self.conn.execute(
+                f"SELECT id FROM deliveries WHERE format LIKE ? AND id IN "
+                f"({', '.join('?' * len(others))})",
+                [COARSE_FORMAT + "%", *(i for i, _ in others)],
+            )
+        }
+        return [o for o in others if o[0] in coarse]
+
+    def _holds_any(self, delivery_id: int, charges: set[tuple[str, ...]]) -> bool:
+        """Tell whether a stored delivery holds any of these charge identities."""
+        rows = self.conn.execute(
+            "SELECT g.sub_account, g.service, c.resource_id, c.sku FROM charges c "
+            "JOIN cost_groups g ON g.id = c.group_id WHERE c.delivery_id = ?",
+            (delivery_id,),
         )
+        return any(tuple(r) in charges for r in rows)
+
+    def _delete_delivery(self, delivery_id: int) -> None:
+        """Delete one delivery and every row it brought."""
+        conn = self.conn
+        conn.execute("DELETE FROM charges WHERE delivery_id = ?", (delivery_id,))
         conn.execute(
             "DELETE FROM daily_group_costs WHERE group_id IN "
-            "(SELECT id FROM cost_groups WHERE source_id = ? AND billing_period = ?)",
-            (source_id, period),
+            "(SELECT id FROM cost_groups WHERE delivery_id = ?)",
+            (delivery_id,),
         )
-        conn.execute(
-            "DELETE FROM cost_groups WHERE source_id = ? AND billing_period = ?",
-            (source_id, period),
-        )
-        conn.execute(
-            "DELETE FROM deliveries WHERE source_id = ? AND billing_period = ?", (source_id, period)
-        )
+        conn.execute("DELETE FROM cost_groups WHERE delivery_id = ?", (delivery_id,))
+        conn.execute("DELETE FROM deliveries WHERE id = ?", (delivery_id,))
 
     def _tagset_ids(self, texts: Iterable[str]) -> dict[str, int]:
         conn = self.conn
@@ -357,12 +450,47 @@ class CostStore:
         end = day_date(row[0]) + timedelta(days=1)
         return datetime(end.year, end.month, end.day, tzinfo=UTC)
 
+    def delivered(self, export: str, billing_period: str) -> Delivered | None:
+        """Return what the store holds of ``export``'s ``billing_period`` (None if nothing).
+
+        The record a sync compares with what S3 holds now: the execution id (or
+        legacy CUR assembly id) and the ETag of every file read (local files:
+        ``"<size>-<mtime ns>"``). ``export`` is the manifest's export ARN (legacy
+        CUR: ``arn:aws:cur:us-east-1:<account>:definition/<report>``) or, for a
+        delivery without a manifest, the folder or ``s3://`` prefix of the export,
+        as :attr:`DeliveryStats.export` reports it after an ingest.
+        """
+        rows = self.conn.execute(
+            "SELECT d.execution_id, d.manifest, d.files, d.etags, d.ingested_at, "
+            "s.billing_account FROM deliveries d JOIN sources s ON s.id = d.source_id "
+            "WHERE d.export = ? AND d.billing_period = ? ORDER BY s.billing_account",
+            (export, billing_period),
+        ).fetchall()
+        if not rows:
+            return None
+        files: set[str] = set()
+        etags: dict[str, str] = {}
+        for _, _, file_list, etag_map, _, _ in rows:
+            files.update(json.loads(file_list))
+            etags.update(json.loads(etag_map))
+        return Delivered(
+            export=export,
+            billing_period=billing_period,
+            execution_id=rows[0][0],
+            manifest=rows[0][1],
+            files=tuple(sorted(files)),
+            etags=dict(sorted(etags.items())),
+            ingested_at=max(r[4] for r in rows),
+            accounts=tuple(r[5] for r in rows),
+        )
+
     def deliveries(self) -> list[dict[str, object]]:
-        """Return one row per stored delivery (source, billing period) for status output."""
+        """Return one row per stored delivery (export, source, billing period) for status."""
         rows = self.conn.execute(
             "SELECT s.provider, s.billing_account, d.billing_period, d.format, d.rows_read, "
-            "d.rows_skipped, d.billed, d.effective, d.list, d.ingested_at FROM deliveries d "
-            "JOIN sources s ON s.id = d.source_id ORDER BY d.billing_period, s.provider"
+            "d.rows_skipped, d.billed, d.effective, d.list, d.ingested_at, d.export, "
+            "d.execution_id FROM deliveries d JOIN sources s ON s.id = d.source_id "
+            "ORDER BY d.billing_period, s.provider, s.billing_account, d.export"
         ).fetchall()
         cols = (
             "provider",
@@ -375,8 +503,29 @@ class CostStore:
             "effective",
             "list",
             "ingested_at",
+            "export",
+            "execution_id",
         )
         return [dict(zip(cols, r, strict=True)) for r in rows]
+
+
+def _charge_identities(
+    keys: Sequence[tuple[str, ...]], delivery: tuple[str, str, str, str]
+) -> set[tuple[str, ...]]:
+    """(usage account, service, resource, SKU) of a new delivery's charges.
+
+    Two exports that share a payer (member accounts, filtered exports) hold
+    disjoint charges; two that hold the same charge are copies or layouts of
+    one bill, and adding them would double count.
+    """
+    export, provider, account, period = delivery
+    pi, ai = 1 + KEY_COLUMNS.index("provider"), 1 + KEY_COLUMNS.index("billing_account")
+    cols = [1 + KEY_COLUMNS.index(c) for c in ("sub_account", "service", "resource_id", "sku")]
+    return {
+        tuple(k[c] for c in cols)
+        for k in keys
+        if k[-2] == export and k[0] == period and k[pi] == provider and k[ai] == account
+    }
 
 
 class DailyVectors:

@@ -6,6 +6,7 @@ library serve them only have to call one function each.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -113,6 +114,32 @@ def sync_samples(store: CostStore, today: date) -> list[Sample]:
     return out
 
 
+class SyncCollector:
+    """A prometheus_client collector that reads the sync ledger at each scrape."""
+
+    def __init__(self, store: CostStore, today: Callable[[], date]) -> None:
+        self._store = store
+        self._today = today
+
+    def describe(self) -> list[object]:
+        """Describe nothing up front, so registering does not read the store."""
+        return []
+
+    def collect(self) -> Iterator[object]:
+        """Yield one gauge family per sync figure."""
+        from prometheus_client.core import GaugeMetricFamily
+
+        families: dict[str, GaugeMetricFamily] = {}
+        for s in sync_samples(self._store, self._today()):
+            family = families.get(s.name)
+            if family is None:
+                family = families[s.name] = GaugeMetricFamily(
+                    s.name, s.help, labels=[k for k, _ in s.labels]
+                )
+            family.add_metric([v for _, v in s.labels], s.value)
+        yield from families.values()
+
+
 def render_samples(samples: list[Sample]) -> str:
     """Render samples in the Prometheus text format (one HELP/TYPE per name)."""
     out: list[str] = []
@@ -140,6 +167,8 @@ def api_spend_line(store: CostStore, today: date) -> str:
 def sync_status_lines(store: CostStore, today: date) -> list[str]:
     """Return ``costbot status`` lines: per source its last run, and the API spend."""
     health = sync_health(store, today)
+    if not health["sources"]:
+        return []  # never synced: nothing to say (and no dollar sign in a euro store's status)
     lines = []
     for s in health["sources"]:
         state = "ok" if s["ok"] else f"FAILED: {s['error']}"

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from bot.services import Services
 
 log = logging.getLogger("costbot.sync")
+CE_EXPORT = "ce"  # the export name of Cost Explorer deliveries
 PERIOD_FOLDER = re.compile(r"(?i)(billing_period=\d{4}-\d{2}|/\d{8}-\d{8}/)")
 
 
@@ -215,7 +216,11 @@ def _sync_ce(
             f"Cost Explorer returned no spend for {', '.join(periods)}; the store is unchanged"
         )
     stats = write_lines(
-        services.store, [table], fmt=ce_format(tag_keys), allocation_tags=settings.allocation_tags
+        services.store,
+        [table],
+        export=CE_EXPORT,
+        fmt=ce_format(tag_keys),
+        allocation_tags=settings.allocation_tags,
     )
     tally.rows = table.num_rows
     tally.periods = sorted({s.billing_period for s in stats})
@@ -279,9 +284,10 @@ def _sync_athena(
     stats = write_lines(
         services.store,
         [table],
+        export=f"athena:{s.athena_database}.{s.athena_table}",
         fmt=fmt,
         allocation_tags=s.allocation_tags,
-        files=(f"athena:{result.execution_id}",),
+        execution=result.execution_id,
     )
     tally.rows = table.num_rows
     tally.periods = sorted({st.billing_period for st in stats})
@@ -301,31 +307,31 @@ def delivery_folder(uri: str) -> str:
 
 
 def _sync_s3(services: Services, ledger: SyncLedger, source: str, tally: _Tally) -> None:
-    from bot.aws.s3_objects import list_export_objects
-
-    objects = list_export_objects(services.aws_client("s3"), source)
+    remote = services.s3_exports()
+    objects = remote.list_objects(source)  # the one LIST an unchanged bucket costs
     seen = ledger.s3_seen(source)
-    changed = {delivery_folder(u) for u, etag, _ in objects if seen.get(u) != etag}
+    changed = [o for o in objects if seen.get(o.name) != o.version]
     if not changed:
         tally.detail = f"unchanged: {len(objects)} object(s) already ingested (one LIST)"
         return
-    touched = [o for o in objects if delivery_folder(o[0]) in changed]
-    files = [u for u, _, _ in touched if not u.lower().endswith(".json")]
-    if not files:
-        tally.detail = "only manifests changed; nothing to ingest"
-        return
     s = services.settings
+    # Manifests choose each export's current delivery per period (bot.costs.deliveries);
+    # ingestion replaces exactly those, so unchanged periods are rewritten as they were.
     result = ingest(
         services.store,
-        files,
+        [source],
         allocation_tags=s.allocation_tags,
         aliases=dict(s.tag_aliases),
-        remote=services.s3_exports(),
+        remote=remote,
     )
-    ledger.s3_mark(source, touched, services.clock())
+    ledger.s3_mark(source, [(o.name, o.version, 0) for o in objects], services.clock())
     tally.rows = result.rows_read
     tally.periods = sorted({d.billing_period for d in result.deliveries})
-    tally.detail = f"{len(files)} file(s) of {len(changed)} changed deliveries ingested"
+    folders = sorted({delivery_folder(o.name) or o.name for o in changed})
+    tally.detail = (
+        f"{len(changed)} new or changed object(s) ({', '.join(folders[:3])}"
+        f"{' …' if len(folders) > 3 else ''}); {len(result.files)} file(s) ingested"
+    )
 
 
 def sync_sources(

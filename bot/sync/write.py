@@ -14,29 +14,40 @@ import pyarrow as pa
 
 from bot.costs.readers.common import IngestError
 from bot.costs.rollup import Rollup
-from bot.costs.store import CostStore, DeliveryStats
+from bot.costs.store import CostStore, DeliveryInfo, DeliveryStats
 
 
 def write_lines(
     store: CostStore,
     tables: Iterable[pa.Table],
     *,
+    export: str,
     fmt: str,
     allocation_tags: Sequence[str],
     files: Sequence[str] = (),
+    execution: str = "",
 ) -> list[DeliveryStats]:
-    """Roll these canonical lines up and replace the (source, period) deliveries they hold."""
+    """Roll these canonical lines up and replace the (export, source, period) deliveries.
+
+    ``export`` names where the rows come from (``ce``, ``athena:db.table``): a
+    sync replaces what the same source delivered before, never a file export's rows.
+    """
     cube_tags = store.cube_tags() or tuple(allocation_tags)
     rollup = Rollup(cube_tags)
     deliveries: set[tuple[str, str, str]] = set()
     rows = 0
     for table in tables:
         rows += table.num_rows
-        deliveries |= rollup.add(table)
+        deliveries |= rollup.add(table, export)
     if not rollup.keys:
         raise IngestError("the sync returned no cost rows; the store is unchanged")
     daily, cube = rollup.finish()
-    file_info = {d: (fmt, tuple(files), rows, 0) for d in deliveries}
+    file_info = {
+        (export, *d): DeliveryInfo(
+            format=fmt, files=tuple(files), rows_read=rows, rows_skipped=0, execution=execution
+        )
+        for d in deliveries
+    }
     return store.replace(
         keys=rollup.keys,
         daily=daily,

@@ -175,7 +175,7 @@ def test_context_says_dates_measure_and_freshness(measure: str, label: str) -> N
     context = cost_answer_blocks(answer, question="team ai-research")[-2]
     assert context["type"] == "context"
     assert context["elements"][0]["text"] == (
-        f"2024-09-01 – 2024-09-21 · {label} · data through 2024-09-21 06:00 UTC"
+        f"2024-09-01 – 2024-09-21 · {label} · complete through 2024-09-20"
     )
 
 

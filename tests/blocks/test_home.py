@@ -46,7 +46,7 @@ def test_month_to_date_top_teams_budgets_and_examples() -> None:
     assert "*Month to date, whole org*" in text
     assert "*$10,000.00* total" in text
     assert "+25.0 % vs $8,000.00 (2024-08-01 – 2024-08-21)" in text
-    assert "effective (amortized) cost · data through 2024-09-21 06:00 UTC" in text
+    assert "effective (amortized) cost · complete through 2024-09-20" in text
     assert "*Top teams* (month to date)" in text
     assert "• ai-research — $6,000.00 · 60.0 % · +20.0 %" in text
     assert "• ml-platform — $3,000.00 · 30.0 % · ±0.0 %" in text

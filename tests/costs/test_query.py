@@ -118,7 +118,11 @@ def test_json_has_exactly_the_documented_shape(bill: CostStore) -> None:
         "groups",
         "daily",
         "data_through",
+        "reading",
+        "notes",
     }
+    assert out["reading"] == "team ai-research · by service · 2024-10-08..2024-10-14"
+    assert out["notes"] == []
     assert out["filters"] == {"team": "ai-research"}
     assert out["total"] == "700.00" and out["measure"] == "effective"
     assert set(out["previous"]) == {"start", "end", "total"}

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
+from vendored import SPECS
 
 from bot.costs.exports import (
     CUR2_SCHEMA,
@@ -42,7 +43,6 @@ from bot.costs.sample import (
 )
 from bot.money import decimal_text, from_nanos, to_nanos
 
-SPECS = Path(__file__).resolve().parents[3] / "shared" / "specs"
 END = date(2024, 10, 20)
 DAYS = 120
 TEAM_KEYS = ("team", "Team", "team_name")
@@ -306,7 +306,6 @@ def _csv_header(path: Path) -> list[str]:
         return next(csv.reader(fh))
 
 
-@pytest.mark.skipif(not (SPECS / "focus" / "columns.tsv").exists(), reason="no ../shared/specs")
 @pytest.mark.parametrize("version", ["1.0", "1.1", "1.2"])
 def test_focus_columns_follow_the_specification(version: str) -> None:
     order = {"0.5": 0, "1.0-preview": 1, "1.0": 2, "1.1": 3, "1.2": 4}
@@ -378,20 +377,19 @@ def test_cur2_files_use_the_cur2_column_names_and_types(cur2_dir: Path) -> None:
     assert len(files) == len({f.name[5:12] for f in files}) >= 4  # one file per billing period
     schema = pq.read_schema(files[0])
     assert schema.equals(CUR2_SCHEMA)
-    if (SPECS / "cur2_columns.tsv").exists():
-        with open(SPECS / "cur2_columns.tsv", newline="") as fh:
-            spec = {r["column"]: r["type"] for r in csv.DictReader(fh, delimiter="\t")}
+    with open(SPECS / "cur2_columns.tsv", newline="") as fh:
+        spec = {r["column"]: r["type"] for r in csv.DictReader(fh, delimiter="\t")}
 
-        def athena(t: pa.DataType) -> str:
-            if pa.types.is_map(t):
-                return f"map<{athena(t.key_type)},{athena(t.item_type)}>"
-            names = {pa.string(): "string", pa.float64(): "double", pa.timestamp("ms"): "timestamp"}
-            return names[t]
+    def athena(t: pa.DataType) -> str:
+        if pa.types.is_map(t):
+            return f"map<{athena(t.key_type)},{athena(t.item_type)}>"
+        names = {pa.string(): "string", pa.float64(): "double", pa.timestamp("ms"): "timestamp"}
+        return names[t]
 
-        for field in schema:
-            if field.name != "line_item_currency_code":  # a real CUR 2.0 column CID omits
-                assert spec[field.name] == athena(field.type), field.name
-        assert set(spec) - set(schema.names) == {"tags"}
+    for field in schema:
+        if field.name != "line_item_currency_code":  # a real CUR 2.0 column CID omits
+            assert spec[field.name] == athena(field.type), field.name
+    assert set(spec) - set(schema.names) == {"tags"}
 
 
 def test_cur2_amortized_formula_gives_back_the_truth(org: pa.Table, cur2_dir: Path) -> None:

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from harness.slack_emulator import DEFAULT_BOT_TOKEN, SlackEmulator
 from harness.slack_requests import DEFAULT_SIGNING_SECRET
+from prometheus_client.parser import text_string_to_metric_families
 from tests_support import focus_bill
 
 from bot.costs.ingest import ingest
-from bot.http_server import SlackHTTPServer
+from bot.http_server import CHANNEL_TIMEOUT, SlackHTTPServer
 from bot.metrics import Metrics
 from bot.services import Services, build_services
 from bot.settings import Settings
@@ -39,6 +40,7 @@ def start_app(
     bill: bool = True,
     process_before_response: bool = False,
     wrap_services: Callable[[Services], None] | None = None,
+    channel_timeout: int = CHANNEL_TIMEOUT,
 ) -> tuple[AppUnderTest, SlackHTTPServer]:
     """Build settings, services and the Bolt app, and serve it on 127.0.0.1:<free port>."""
     settings = Settings(
@@ -59,11 +61,21 @@ def start_app(
     if wrap_services:
         wrap_services(services)
     app = build_app(services, process_before_response=process_before_response)
-    metrics = Metrics(services.store.data_through)
-    server = SlackHTTPServer(app, services, metrics, host="127.0.0.1", port=0)
+    server = SlackHTTPServer(
+        app, services, host="127.0.0.1", port=0, channel_timeout=channel_timeout
+    )
     server.start()
     base = f"http://127.0.0.1:{server.port}"
-    return AppUnderTest(f"{base}/slack/events", base, services, metrics), server
+    return AppUnderTest(f"{base}/slack/events", base, services, services.metrics), server
+
+
+def metric_samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Parse Prometheus text: ``{(name, sorted labels): value}``."""
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 @pytest.fixture

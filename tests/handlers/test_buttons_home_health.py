@@ -6,12 +6,13 @@ import json
 from pathlib import Path
 
 import requests
-from conftest import AppUnderTest, start_app
+from conftest import AppUnderTest, metric_samples, start_app
 from harness.slack_emulator import SlackEmulator
 from harness.slack_requests import DEFAULT_USER_ID, SlackClientSim, app_home_opened_event
 from test_cost_command import all_text
 
 from bot.blocks import ids
+from bot.http_server import THREADS
 
 
 def test_regroup_button_replaces_the_answer_in_place(
@@ -55,11 +56,23 @@ def test_share_button_posts_for_everyone_and_removes_the_private_copy(
     slack_client_sim.post_action(
         costbot_app.url, ids.SHARE_ANSWER, "by team 2024-09", response_url=url
     )
-    (post,) = slack_emulator.wait_for("chat.postMessage")
-    assert "$3,000.00" in all_text(post.blocks or [])
-    (removal,) = slack_emulator.wait_for_response(url)
+    shared, removal = slack_emulator.wait_for_response(url, count=2)
+    assert shared.args["response_type"] == "in_channel"
+    assert "$3,000.00" in all_text(shared.args["blocks"])
     assert removal.args.get("delete_original") is True
+    assert slack_emulator.calls_to("chat.postMessage") == []
     slack_emulator.assert_no_invalid_calls()
+
+
+def test_share_button_falls_back_to_posting_when_the_response_url_is_refused(
+    costbot_app: AppUnderTest, slack_client_sim: SlackClientSim, slack_emulator: SlackEmulator
+) -> None:
+    expired = slack_emulator.new_response_url().rsplit("/", 1)[0] + "/R-never-issued"
+    slack_client_sim.post_action(
+        costbot_app.url, ids.SHARE_ANSWER, "by team 2024-09", response_url=expired
+    )
+    (post,) = slack_emulator.wait_for("chat.postMessage")
+    assert post.ok and "$3,000.00" in all_text(post.blocks or [])
 
 
 def test_app_home_shows_month_to_date_and_top_teams(
@@ -96,6 +109,7 @@ def test_healthz_reports_the_store_and_data_freshness(costbot_app: AppUnderTest)
     assert body["ok"] is True
     assert body["data_through"] == "2024-10-15T00:00:00+00:00"
     assert body["stale"] is False
+    assert "store" not in body and "costbot.db" not in resp.text  # never where the store is
 
 
 def test_metrics_count_requests_in_prometheus_format(
@@ -104,10 +118,11 @@ def test_metrics_count_requests_in_prometheus_format(
     url = slack_emulator.new_response_url()
     slack_client_sim.post_command(costbot_app.url, "by team", response_url=url)
     slack_emulator.wait_for_response(url)
-    text = requests.get(f"{costbot_app.base}/metrics", timeout=5).text
-    assert 'costbot_requests_total{kind="command"} 1' in text
-    assert "costbot_request_seconds_count 1" in text
-    assert "costbot_data_through_timestamp_seconds 1728950400" in text
+    samples = metric_samples(requests.get(f"{costbot_app.base}/metrics", timeout=5).text)
+    assert samples["costbot_requests_total", (("kind", "command"),)] == 1
+    assert samples["costbot_request_seconds_count", (("kind", "command"),)] == 1
+    assert samples["costbot_data_through_timestamp_seconds", ()] == 1728950400
+    assert samples["process_resident_memory_bytes", ()] > 0  # process metrics too
 
 
 def test_url_verification_is_answered(
@@ -125,6 +140,6 @@ def test_probes_do_not_leak_store_connections(costbot_app: AppUnderTest) -> None
     for _ in range(30):
         requests.get(f"{costbot_app.base}/healthz", timeout=5)
         requests.get(f"{costbot_app.base}/metrics", timeout=5)
-    # each request ran in its own thread; connections of finished threads are closed
+    # requests run on waitress's bounded pool: at most one connection per pool thread
     requests.get(f"{costbot_app.base}/healthz", timeout=5)
-    assert costbot_app.services.store.open_connections() <= 5
+    assert costbot_app.services.store.open_connections() <= THREADS + 2  # + main, + ingest

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import requests
 from conftest import AppUnderTest, start_app
 from harness.slack_emulator import SlackEmulator
 from harness.slack_requests import SlackClientSim, Tamper
@@ -105,7 +106,7 @@ def test_share_posts_the_answer_for_everyone_in_the_channel(
     slack_emulator.assert_no_invalid_calls()
 
 
-def test_the_share_button_in_a_channel_without_the_bot_explains_what_to_do(
+def test_the_share_button_works_in_a_channel_without_the_bot(
     costbot_app: AppUnderTest, slack_client_sim: SlackClientSim, slack_emulator: SlackEmulator
 ) -> None:
     slack_emulator.add_channel("C0PRIVATE", is_member=False)
@@ -113,17 +114,33 @@ def test_the_share_button_in_a_channel_without_the_bot_explains_what_to_do(
     slack_client_sim.post_action(
         costbot_app.url, ids.SHARE_ANSWER, "by team", channel_id="C0PRIVATE", response_url=url
     )
-    (reply,) = slack_emulator.wait_for_response(url)
-    assert "/invite @costbot" in reply.args["text"]
-    assert reply.args["response_type"] == "ephemeral"
-    assert slack_emulator.calls_to("chat.postMessage")[0].error == "not_in_channel"
+    shared, _removal = slack_emulator.wait_for_response(url, count=2)
+    assert shared.args["response_type"] == "in_channel"  # not chat.postMessage: not_in_channel
+    assert slack_emulator.calls_to("chat.postMessage") == []
+
+
+def test_without_a_usable_response_url_the_share_falls_back_to_chat_post_message(
+    costbot_app: AppUnderTest, slack_client_sim: SlackClientSim, slack_emulator: SlackEmulator
+) -> None:
+    slack_emulator.add_channel("C0PRIVATE", is_member=False)
+    url = slack_emulator.new_response_url()
+    for _ in range(5):  # used up: Slack refuses the in_channel post with used_url
+        requests.post(url, json={"text": "earlier use"}, timeout=5)
+    slack_client_sim.post_action(
+        costbot_app.url, ids.SHARE_ANSWER, "by team", channel_id="C0PRIVATE", response_url=url
+    )
+    # Only here can Slack's not_in_channel happen (and the /invite hint has no way back).
+    assert slack_emulator.wait_for("chat.postMessage")[0].error == "not_in_channel"
 
 
 def test_a_rate_limited_share_is_retried_and_posted_once(
     costbot_app: AppUnderTest, slack_client_sim: SlackClientSim, slack_emulator: SlackEmulator
 ) -> None:
     slack_emulator.queue_error("chat.postMessage", "ratelimited", retry_after=0)
-    slack_client_sim.post_action(costbot_app.url, ids.SHARE_ANSWER, "by team")
+    never_issued = slack_emulator.new_response_url().rsplit("/", 1)[0] + "/R-never-issued"
+    slack_client_sim.post_action(  # the fallback path: no usable response_url
+        costbot_app.url, ids.SHARE_ANSWER, "by team", response_url=never_issued
+    )
     calls = slack_emulator.wait_for("chat.postMessage", count=2)
     assert [c.error for c in calls] == ["ratelimited", None]
     assert sum(1 for c in slack_emulator.calls_to("chat.postMessage") if c.ok) == 1
@@ -228,3 +245,14 @@ def test_concurrent_questions_each_get_their_own_right_answer(
     for url, text in urls.items():
         (reply,) = slack_emulator.wait_for_response(url, timeout=10)
         assert questions[text] in all_text(reply.args["blocks"]), text
+
+
+def test_a_question_containing_the_word_payload_is_answered_not_dropped(
+    costbot_app: AppUnderTest, slack_client_sim: SlackClientSim, slack_emulator: SlackEmulator
+) -> None:
+    # Bolt reads any form body containing "payload" as an interactive payload and, finding
+    # none, as empty: before the fix this got a 404 and no reply at all.
+    reply = ask(costbot_app, slack_client_sim, slack_emulator, "team payload-api 2024-09")
+    assert reply.get("text")
+    assert "payload-api" in all_text(reply.get("blocks", [])) + reply["text"]
+    slack_emulator.assert_no_invalid_calls()

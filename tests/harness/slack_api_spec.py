@@ -1,9 +1,9 @@
 """Know which Slack Web API methods exist and which arguments each one requires.
 
 The source is Slack's own OpenAPI 2.0 description (slackapi/slack-api-specs, last published
-2021), kept in ``shared/specs/slack_web_openapi_v2.json``. Its gaps are filled by hand here,
-each with the documentation page it comes from, so that the emulator refuses the calls Slack
-would refuse instead of the calls a mock happens to know.
+2021), vendored trimmed to methods and parameters in ``specs/slack_web_methods.json``. Its
+gaps are filled by hand here, each with the documentation page it comes from, so that the
+emulator refuses the calls Slack would refuse instead of the calls a mock happens to know.
 """
 
 from __future__ import annotations
@@ -13,15 +13,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-# tests/harness/slack_api_spec.py -> parents[3] is the folder holding main/ and shared/.
-DEFAULT_SPEC_PATH = (
-    Path(__file__).resolve().parents[3] / "shared" / "specs" / "slack_web_openapi_v2.json"
-)
+# Vendored (specs/README.md says from where), so that a clone alone runs its tests.
+DEFAULT_SPEC_PATH = Path(__file__).resolve().parent / "specs" / "slack_web_methods.json"
 
 # Methods published after the 2021 spec, from docs.slack.dev/reference/methods/<name>.
 ADDED_METHODS: dict[str, tuple[str, ...]] = {
     "files.getUploadURLExternal": ("filename", "length"),
     "files.completeUploadExternal": ("files",),
+    "apps.connections.open": (),  # Socket Mode; called with the app-level token (xapp-)
 }
 
 # Arguments the 2021 spec leaves optional although Slack's method pages mark them required.
@@ -68,8 +67,8 @@ def load_spec(path: Path = DEFAULT_SPEC_PATH) -> SlackApiSpec:
     """Read the OpenAPI file once per path and extract the required arguments."""
     if not path.is_file():
         raise FileNotFoundError(
-            f"Slack OpenAPI spec not found at {path}; the harness expects shared/specs beside "
-            "the repository (as CI lays it out)"
+            f"Slack OpenAPI spec not found at {path}; rebuild it with "
+            "tests/harness/specs/trim_slack_spec.py"
         )
     document = json.loads(path.read_text(encoding="utf-8"))
     required: dict[str, tuple[str, ...]] = {}

@@ -49,6 +49,7 @@ from .slack_web_api import (
 )
 
 DEFAULT_BOT_TOKEN = "xoxb-costbot-test-token"
+DEFAULT_APP_TOKEN = "xapp-1-costbot-test-token"  # app-level: apps.connections.open only
 RESPONSE_URL_MAX_USES = 5
 RESPONSE_URL_TTL_SECONDS = 30 * 60
 # How often serve_forever checks for shutdown: stop() waits up to this long (default 0.5 s).
@@ -179,6 +180,7 @@ class SlackEmulator:
         self,
         *,
         bot_token: str = DEFAULT_BOT_TOKEN,
+        app_token: str = DEFAULT_APP_TOKEN,
         identity: Identity | None = None,
         clock: Callable[[], float] = time.time,
         spec_path: Path = DEFAULT_SPEC_PATH,
@@ -186,6 +188,7 @@ class SlackEmulator:
         max_message_blocks_chars: int = MESSAGE_BLOCKS_JSON_CHARS,
     ) -> None:
         self.bot_token = bot_token
+        self.app_token = app_token
         self.identity = identity or Identity()
         self.clock = clock
         self.workspace = Workspace(self.identity, self._now, strict_channels=strict_channels)
@@ -452,7 +455,10 @@ class SlackEmulator:
                     raise SlackError("invalid_json", [body_error])
                 if not token:
                     raise SlackError("not_authed", ["no token in Authorization or arguments"])
-                if token != self.bot_token:
+                if method == "apps.connections.open":  # Socket Mode: the app-level token
+                    if token != self.app_token:
+                        raise SlackError("invalid_auth", ["not the emulator's app-level token"])
+                elif token != self.bot_token:
                     raise SlackError("invalid_auth", ["token is not the emulator's bot token"])
                 queued = next((q for q in self._queued if q.matches(method, args)), None)
                 if queued is not None:

@@ -137,6 +137,7 @@ def test_the_athena_query_in_duckdb_matches_file_ingestion_to_the_nano(
     write_lines(
         synced,
         [rows_to_lines(query, rows)],
+        export="athena:costs.data",
         fmt=athena_format(export, DETAIL_FROM),
         allocation_tags=TAGS,
     )

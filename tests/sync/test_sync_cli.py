@@ -119,7 +119,7 @@ def test_the_job_syncs_each_source_runs_the_checks_and_reports_everywhere(
     runs = sync_sources(services, metrics, after_sync=[check])
     assert [r.source for r in runs] == ["ce"] and checked == ["ce"]
     assert metrics.last_sync == runs[0].finished_at
-    assert metrics.errors[(("kind", "sync"),)] == 1
+    assert metrics.errors("sync") == 1
 
     code, body = health(services)
     assert code == 200

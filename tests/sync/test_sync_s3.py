@@ -45,7 +45,7 @@ def truth_sums(table: pa.Table) -> dict[str, int]:
     return out
 
 
-def test_an_unchanged_bucket_costs_one_list_and_a_new_delivery_only_its_period(
+def test_an_unchanged_bucket_costs_one_list_and_a_new_delivery_is_ingested(
     tmp_path: Path,
     standin: AwsStandIn,
     services_for: Callable[..., Services],
@@ -74,15 +74,16 @@ def test_an_unchanged_bucket_costs_one_list_and_a_new_delivery_only_its_period(
     upload(standin, tmp_path, restated, "part-00001")
     standin.received.clear()
     third = sync_source(services, SOURCE)
-    assert third.periods == ["2024-10"]
-    downloads = standin.rest_calls("GET /billing/cur2/data/")
-    assert downloads and all("BILLING_PERIOD%3D2024-10" in c for c in downloads)
+    assert third.ok and "1 new or changed object(s)" in third.detail
     assert effective_by_period(services) == {
         "2024-09": truth_sums(truth)["2024-09"],
         "2024-10": 2 * truth_sums(truth)["2024-10"],
     }
     seen = ledger_for(services.store.conn).s3_seen(SOURCE)
-    assert len(seen) == 3  # two data files and the manifest
+    assert len(seen) == 3  # two data files and the marker object
+    standin.received.clear()
+    assert "unchanged" in sync_source(services, SOURCE).detail
+    assert len(standin.received) == 1
 
 
 @pytest.mark.parametrize(

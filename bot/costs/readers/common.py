@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import numpy as np
 import pyarrow as pa
@@ -36,6 +36,7 @@ _ISO_ANY_ZONE_RE = (
 )
 _WORKING_DECIMAL = pa.decimal128(38, 18)
 MAX_LINE_NANOS = 9_200_000_000 * 1_000_000_000  # ±$9.2 billion a line; sums are checked too
+_MAX_LINE = Decimal(MAX_LINE_NANOS).scaleb(-9)
 _NANO_DECIMAL = pa.decimal128(38, 9)
 
 
@@ -251,11 +252,13 @@ def decimal_text_to_nanos(
         out = np.zeros(len(good), dtype=np.int64)
         for i, v in enumerate(good.to_pylist()):
             try:
-                nanos = to_nanos(parse_decimal(v or "0"))
-                if abs(nanos) >= MAX_LINE_NANOS:
+                value = parse_decimal(v or "0")
+                # Check the size before quantizing: 1e20 at 9 places exceeds Decimal's
+                # 28 digits and would raise InvalidOperation, not a bad row.
+                if abs(value) >= _MAX_LINE:
                     raise OverflowError
-                out[i] = nanos
-            except (MoneyFormatError, OverflowError):
+                out[i] = to_nanos(value)
+            except (MoneyFormatError, OverflowError, InvalidOperation):
                 bad.mark(i, column, good, "{value!r} is beyond the store's ±$9.2 billion per line")
         return out
     return float_to_nanos(as_dec, column, bad)

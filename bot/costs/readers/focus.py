@@ -27,7 +27,9 @@ from bot.costs.readers.common import (
     clean_text,
     constant,
     decimal_text_to_nanos,
+    decode,
     float_to_nanos,
+    map_to_tag_columns,
     map_values,
     missing_columns_error,
     normalise_enum,
@@ -38,7 +40,7 @@ from bot.costs.readers.common import (
     timestamp_to_day,
 )
 from bot.costs.readers.tabular import read_lines
-from bot.costs.tags import merge_tags
+from bot.costs.tags import canonical_tag_key, merge_tags
 
 REQUIRED = (
     "ChargePeriodStart",
@@ -194,8 +196,15 @@ def _or(default: str) -> Callable[[str], str]:
 
 
 def _tags(table: pa.Table, bad: BadRows, aliases: Mapping[str, str]) -> dict[str, pa.Array]:
-    """Parse the JSON ``Tags`` column once per distinct value, then spread it per row."""
-    text = clean_text(table.column("Tags"))
+    """Parse the JSON ``Tags`` column once per distinct value, then spread it per row.
+
+    FOCUS Parquet exports may type ``Tags`` as ``map<string, string>``: that is
+    spread key by key without any text round trip.
+    """
+    column = table.column("Tags")
+    if pa.types.is_map(column.type):
+        return _map_tags(column, aliases)
+    text = clean_text(column)
     enc = pc.dictionary_encode(text)
     parsed: list[dict[str, str] | None] = []
     for raw in enc.dictionary.to_pylist():
@@ -218,4 +227,24 @@ def _tags(table: pa.Table, bad: BadRows, aliases: Mapping[str, str]) -> dict[str
     for key in keys:
         per_value = pa.array([(p or {}).get(key) for p in parsed], pa.string())
         out[key] = pc.take(per_value, enc.indices)
+    return out
+
+
+def _map_tags(column: pa.ChunkedArray, aliases: Mapping[str, str]) -> dict[str, pa.Array]:
+    """Spread a map-typed ``Tags`` column into one column per canonical tag key.
+
+    Raw keys that fold to one canonical key (``Team``, ``team``) merge as
+    :func:`~bot.costs.tags.merge_tags` does: the first non-empty value in sorted
+    raw-key order wins.
+    """
+    by_key: dict[str, list[pa.Array]] = {}
+    for raw, values in sorted(map_to_tag_columns(column).items()):
+        by_key.setdefault(canonical_tag_key(raw, aliases), []).append(values)
+    out: dict[str, pa.Array] = {}
+    for key, columns in by_key.items():
+        merged = decode(columns[0])
+        for other in columns[1:]:
+            missing = pc.fill_null(pc.or_kleene(pc.is_null(merged), pc.equal(merged, "")), True)
+            merged = pc.if_else(missing, decode(other), merged)
+        out[key] = merged
     return out
