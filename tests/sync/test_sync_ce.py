@@ -296,3 +296,16 @@ def test_periods_with_an_export_of_the_same_payer_are_not_asked_for(
     formats = {d["billing_period"]: d["format"] for d in services.store.deliveries()}
     assert formats["2024-09"] == "CUR 2.0" and formats["2024-10"].startswith("Cost Explorer")
     assert {c["TimePeriod"]["Start"] for c in standin.called("GetCostAndUsage")} == {"2024-10-01"}
+
+
+def test_an_assumed_role_in_the_payer_account_is_used_for_the_sync(
+    standin: AwsStandIn, services_for: Callable[..., Services], truth: pa.Table
+) -> None:
+    payer = "111122223333"
+    standin.inject(
+        "static/ce/cost-and-usage-results", {"account_id": payer, "results": ce_results(truth)}
+    )
+    services = services_for(aws_role_arn=f"arn:aws:iam::{payer}:role/costbot-read-costs")
+    sync_source(services, "ce")
+    assert {d["billing_account"] for d in services.store.deliveries()} == {payer}
+    assert ask(services.store, "2024-09")["total"] != "0.00"
