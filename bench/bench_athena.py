@@ -134,6 +134,12 @@ def write_doc(r: dict[str, object]) -> None:
         f"| ingesting the same files instead | {r['file_ingest_seconds']} s |",
         f"| store totals equal to file ingestion | {r['same_totals']} |",
         f"| measured at | {r['measured_at']} |",
+        "",
+        "Run with `python bench/bench_athena.py` (not part of `make bench`). The bytes are exact "
+        "for the files (Parquet metadata, not timed); seconds vary with what else runs on the "
+        "machine. Writing the aggregates includes turning the rows of text Athena's API returns "
+        "into columns in Python; most rows are the resource detail "
+        "(`COSTBOT_ATHENA_RESOURCE_DAYS`, 14).",
         FINISH,
     ]
     text = DOC.read_text()

@@ -130,6 +130,9 @@ def test_the_job_syncs_each_source_runs_the_checks_and_reports_everywhere(
     )
     assert body["sync"]["api_spend"]["month_to_date"]["usd"] == "0.06"
 
+    scraped = services.metrics.render()  # what GET /metrics serves
+    assert 'costbot_sync_last_success_timestamp_seconds{source="ce"}' in scraped
+    assert 'costbot_sync_duration_seconds{source="ce"}' in scraped
     text = render_samples(sync_samples(services.store, services.clock().date()))
     assert 'costbot_sync_rows{source="ce"}' in text
     assert 'costbot_sync_up{source="athena"} 0.0' in text
