@@ -54,6 +54,11 @@ RULES = [
         "listeners neither schedule nor build clients nor read settings",
     ),
     ("scheduler", ("handlers", "slack_bolt"), "jobs call the domain, not listeners"),
+    (
+        "bot/sync",
+        ("slack_sdk", "slack_bolt", "handlers", "scheduler", "boto3", "botocore"),
+        "syncs reach AWS only through the bot/aws adapters",
+    ),
 ]
 
 
