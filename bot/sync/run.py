@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from bot.costs.ingest import ingest
@@ -135,11 +135,8 @@ def sync_source(
 
 
 def _run(
-    services: Services, source: str, started: object, tally: _Tally, *, ok: bool, detail: str
+    services: Services, source: str, started: datetime, tally: _Tally, *, ok: bool, detail: str
 ) -> SyncRun:
-    from datetime import datetime
-
-    assert isinstance(started, datetime)
     spend = tally.requests * CE_REQUEST_NANOS + athena_spend_nanos(tally.bytes_scanned)
     return SyncRun(
         source=source,
@@ -332,19 +329,3 @@ def _sync_s3(services: Services, ledger: SyncLedger, source: str, tally: _Tally)
         f"{len(changed)} new or changed object(s) ({', '.join(folders[:3])}"
         f"{' …' if len(folders) > 3 else ''}); {len(result.files)} file(s) ingested"
     )
-
-
-def sync_sources(
-    services: Services,
-    sources: Sequence[str] | None = None,
-    *,
-    sleep: Callable[[float], None] = time.sleep,
-) -> list[tuple[str, SyncRun | CostbotError]]:
-    """Sync each configured source in turn; one failing does not stop the others."""
-    out: list[tuple[str, SyncRun | CostbotError]] = []
-    for source in sources if sources is not None else configured(services, None):
-        try:
-            out.append((source, sync_source(services, source, sleep=sleep)))
-        except CostbotError as exc:
-            out.append((source, exc))
-    return out
