@@ -194,8 +194,12 @@ def ingest(
     strict: bool = False,
     remote: RemoteFiles | None = None,
     progress: Callable[[int, float], None] | None = None,
+    keep: Callable[[DataFile], bool] | None = None,
 ) -> IngestResult:
-    """Read every input and replace the deliveries they contain, atomically."""
+    """Read every input and replace the deliveries they contain, atomically.
+
+    ``keep`` narrows the files chosen (the S3 sync keeps only deliveries it has not seen).
+    """
     started = time.perf_counter()
     result = IngestResult()
     # The summary cube keeps the tags it was first built with, so every billing period in
@@ -203,6 +207,8 @@ def ingest(
     cube_tags = store.cube_tags() or tuple(allocation_tags)
     rollup = Rollup(cube_tags)
     selection = discover_files(inputs, remote)
+    if keep is not None:
+        selection.files = [f for f in selection.files if keep(f)]
     result.notes.extend(selection.notes)
     # (export, provider, account, period) -> formats, files read, their reports
     delivery_files: dict[

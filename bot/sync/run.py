@@ -304,28 +304,44 @@ def delivery_folder(uri: str) -> str:
 
 
 def _sync_s3(services: Services, ledger: SyncLedger, source: str, tally: _Tally) -> None:
+    from bot.costs.deliveries import DataFile, is_data_name, is_manifest
+
     remote = services.s3_exports()
     objects = remote.list_objects(source)  # the one LIST an unchanged bucket costs
     seen = ledger.s3_seen(source)
-    changed = [o for o in objects if seen.get(o.name) != o.version]
-    if not changed:
-        tally.detail = f"unchanged: {len(objects)} object(s) already ingested (one LIST)"
+    changed = {o.name for o in objects if seen.get(o.name) != o.version}
+    relevant = {n for n in changed if is_data_name(n) or is_manifest(n)}
+    if not relevant:
+        tally.detail = (
+            f"unchanged: {len(objects)} object(s) already ingested (one LIST)"
+            if not changed
+            else f"{len(changed)} changed object(s), none a delivery; nothing to ingest"
+        )
+        ledger.s3_mark(source, [(o.name, o.version, 0) for o in objects], services.clock())
         return
+    changed_folders = {(delivery_folder(n) or "") for n in relevant if is_data_name(n)}
+
+    def unseen(f: DataFile) -> bool:
+        """Keep a delivery with a new or changed file or manifest (manifests choose them)."""
+        return (
+            f.name in relevant
+            or f.manifest in relevant
+            or (delivery_folder(f.name) or "") in changed_folders
+        )
+
     s = services.settings
-    # Manifests choose each export's current delivery per period (bot.costs.deliveries);
-    # ingestion replaces exactly those, so unchanged periods are rewritten as they were.
     result = ingest(
         services.store,
         [source],
         allocation_tags=s.allocation_tags,
         aliases=dict(s.tag_aliases),
         remote=remote,
+        keep=unseen,
     )
     ledger.s3_mark(source, [(o.name, o.version, 0) for o in objects], services.clock())
     tally.rows = result.rows_read
     tally.periods = sorted({d.billing_period for d in result.deliveries})
-    folders = sorted({delivery_folder(o.name) or o.name for o in changed})
     tally.detail = (
-        f"{len(changed)} new or changed object(s) ({', '.join(folders[:3])}"
-        f"{' …' if len(folders) > 3 else ''}); {len(result.files)} file(s) ingested"
+        f"{len(relevant)} new or changed delivery object(s); "
+        f"{len(result.files)} file(s) of {len(tally.periods)} period(s) ingested"
     )

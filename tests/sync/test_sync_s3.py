@@ -11,26 +11,25 @@ import pyarrow.compute as pc
 import pytest
 from harness.aws_standin import AwsStandIn
 
-from bot.costs.exports import write_cur2
+from bot.costs.exports import write_cur2_delivery
 from bot.services import Services
 from bot.state.sync import ledger_for
 from bot.sync.run import delivery_folder, sync_source
 
-SOURCE = "s3://billing/cur2/"
+SOURCE = "s3://billing/exports/cur2/"
 
 
-def upload(standin: AwsStandIn, tmp: Path, table: pa.Table, name: str) -> None:
-    """Write the table as CUR 2.0 and upload one file per period, as Data Exports lay it out."""
+def upload(standin: AwsStandIn, tmp: Path, table: pa.Table, execution: str) -> None:
+    """Deliver one Data Exports execution (data files, then manifests) to the bucket."""
     s3 = boto3.session.Session().client(
         "s3", region_name="us-east-1", endpoint_url=standin.moto_url
     )
     if not s3.list_buckets()["Buckets"]:
         s3.create_bucket(Bucket="billing")
-    for f in write_cur2(table, tmp / name):
-        period = f.stem.split("-")[1] + "-" + f.stem.split("-")[2]
-        key = f"cur2/data/BILLING_PERIOD={period}/{name}.parquet"
-        s3.upload_file(str(f), "billing", key)
-    s3.put_object(Bucket="billing", Key="cur2/metadata/manifest.json", Body=name.encode())
+    root = tmp / execution
+    write_cur2_delivery(table, root, export_name="cur2", execution_id=execution, create_new=True)
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        s3.upload_file(str(path), "billing", f"exports/{path.relative_to(root).as_posix()}")
 
 
 def effective_by_period(services: Services) -> dict[str, int]:
@@ -45,13 +44,13 @@ def truth_sums(table: pa.Table) -> dict[str, int]:
     return out
 
 
-def test_an_unchanged_bucket_costs_one_list_and_a_new_delivery_is_ingested(
+def test_an_unchanged_bucket_costs_one_list_and_a_new_delivery_only_its_period(
     tmp_path: Path,
     standin: AwsStandIn,
     services_for: Callable[..., Services],
     truth: pa.Table,
 ) -> None:
-    upload(standin, tmp_path, truth, "part-00001")
+    upload(standin, tmp_path, truth, "exec-1")
     services = services_for(aws_endpoint_url=standin.url, sources=(SOURCE,))
     run = sync_source(services, SOURCE)
     assert run.periods == ["2024-09", "2024-10"]
@@ -60,7 +59,8 @@ def test_an_unchanged_bucket_costs_one_list_and_a_new_delivery_is_ingested(
     standin.received.clear()
     again = sync_source(services, SOURCE)
     assert again.ok and again.rows == 0 and "unchanged" in again.detail
-    assert standin.rest_calls("GET /billing?list-type=2") and len(standin.received) == 1
+    (listed,) = standin.received  # one LIST, nothing more
+    assert listed[0].startswith("GET /billing?list-type=2")
 
     # October is re-delivered with restated amounts; September is left alone.
     october = truth.filter(pc.equal(truth.column("billing_period"), "2024-10"))
@@ -71,16 +71,18 @@ def test_an_unchanged_bucket_costs_one_list_and_a_new_delivery_is_ingested(
             column,
             pc.multiply(restated.column(column), 2),
         )
-    upload(standin, tmp_path, restated, "part-00001")
+    upload(standin, tmp_path, restated, "exec-2")
     standin.received.clear()
     third = sync_source(services, SOURCE)
-    assert third.ok and "1 new or changed object(s)" in third.detail
+    assert third.periods == ["2024-10"]  # only the delivery not seen before is read
+    downloads = standin.rest_calls("GET /billing/exports/cur2/data/")
+    assert downloads and all("BILLING_PERIOD%3D2024-10/exec-2/" in c for c in downloads)
     assert effective_by_period(services) == {
         "2024-09": truth_sums(truth)["2024-09"],
         "2024-10": 2 * truth_sums(truth)["2024-10"],
     }
     seen = ledger_for(services.store.conn).s3_seen(SOURCE)
-    assert len(seen) == 3  # two data files and the marker object
+    assert len(seen) == 6  # each execution's data files and manifest
     standin.received.clear()
     assert "unchanged" in sync_source(services, SOURCE).detail
     assert len(standin.received) == 1
