@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from bot.commands import economics
 from bot.commands import sync as sync_commands
 from bot.commands.common import fail as _fail
 from bot.commands.common import run_or_exit as _run
@@ -236,6 +237,7 @@ def demo_command(db: str | None, data_dir: Path) -> None:
         answer = _run(partial(ask_one, words))
         if not isinstance(answer, HelpRequest):
             click.echo(answer_text(answer))
+    economics.demo_economics(services)  # issue 16: a chargeback, the top hints, a unit cost
     click.echo(f"\nThe store is {settings.db_path}; ask more with `costbot cost help`.")
 
 
@@ -285,6 +287,9 @@ def _exit_now_if_threads_linger() -> None:
 # Commands of each area live in bot/commands/<area>.py; register them here, one line each.
 # main.add_command(<area>.<command>)
 main.add_command(sync_commands.sync_command)
+main.add_command(economics.chargeback_command)
+main.add_command(economics.hints_command)
+main.add_command(economics.unit_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.aws.endpoint_metrics import SageMakerEndpointMetrics
 from bot.aws.s3_exports import S3ExportSource
 from bot.costs.query import CostQueryEngine
 from bot.costs.store import CostStore
@@ -82,6 +83,10 @@ class Services:
         return session.client(
             service, region_name=s.aws_region, endpoint_url=endpoint, config=config
         )
+
+    def endpoint_metrics(self) -> SageMakerEndpointMetrics:
+        """Return the SageMaker endpoint invocations reader (CloudWatch)."""
+        return SageMakerEndpointMetrics(self.aws_client("cloudwatch"))
 
     def close(self) -> None:
         """Close the store."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from bot.costs.tags import parse_aliases
@@ -50,6 +51,12 @@ class Settings:
     athena_output: str | None = None
     athena_export: str = "cur2"
     athena_resource_days: int = 14
+    # economics (issue 16): chargeback rules and channel, unit-cost target, run tags
+    allocation_rules: Path | None = None
+    chargeback_channel: str | None = None
+    inference_target: Decimal = Decimal("0.001")
+    run_tags: tuple[str, ...] = ("run", "experiment")
+    endpoint_metrics: bool = False
     # Operations (issue 11: serve): logging and a separate metrics port.
     log_level: str = "INFO"
     log_format: str = "text"
@@ -104,6 +111,7 @@ class Settings:
         if env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION"):
             kw["aws_region"] = env.get("AWS_REGION") or env["AWS_DEFAULT_REGION"]
         kw.update(sync_settings(env))
+        kw.update(_economics_from_env(env))
         kw.update(_operations_from_env(env))
         kw.update(overrides)
         return replace(s, **kw)  # type: ignore[arg-type]
@@ -161,6 +169,38 @@ def sync_settings(env: Mapping[str, str]) -> dict[str, object]:
         if export not in ("cur2", "focus"):
             raise SettingsError("COSTBOT_ATHENA_EXPORT must be cur2 or focus")
         kw["athena_export"] = export
+    return kw
+
+
+def _economics_from_env(env: Mapping[str, str]) -> dict[str, object]:
+    """Read the economics settings (issue 16): COSTBOT_ALLOCATION_RULES and friends."""
+    kw: dict[str, object] = {}
+    if env.get("COSTBOT_ALLOCATION_RULES"):
+        kw["allocation_rules"] = Path(env["COSTBOT_ALLOCATION_RULES"])
+    if env.get("COSTBOT_CHARGEBACK_CHANNEL"):
+        kw["chargeback_channel"] = env["COSTBOT_CHARGEBACK_CHANNEL"].strip()
+    if env.get("COSTBOT_INFERENCE_TARGET"):
+        try:
+            target = Decimal(env["COSTBOT_INFERENCE_TARGET"].strip().lstrip("$"))
+        except InvalidOperation:
+            target = Decimal(-1)
+        if not target.is_finite() or target <= 0:
+            raise SettingsError(
+                "COSTBOT_INFERENCE_TARGET must be a positive $ amount per inference, e.g. 0.001"
+            )
+        kw["inference_target"] = target
+    if env.get("COSTBOT_RUN_TAGS"):
+        tags = tuple(t.strip().lower() for t in env["COSTBOT_RUN_TAGS"].split(",") if t.strip())
+        if not tags:
+            raise SettingsError(
+                "COSTBOT_RUN_TAGS must name at least one tag key, e.g. run,experiment"
+            )
+        kw["run_tags"] = tags
+    if env.get("COSTBOT_ENDPOINT_METRICS"):
+        value = env["COSTBOT_ENDPOINT_METRICS"].strip().lower()
+        if value not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+            raise SettingsError("COSTBOT_ENDPOINT_METRICS must be true or false")
+        kw["endpoint_metrics"] = value in ("1", "true", "yes", "on")
     return kw
 
 

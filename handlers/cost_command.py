@@ -12,6 +12,7 @@ from bot.costs.ask import ask
 from bot.costs.grammar import AskBack, HelpRequest, QueryParseError, examples_for
 from bot.costs.query import NoDataYet
 from bot.services import Services
+from handlers.economics_command import answer_economics
 from handlers.errors import answers_on_failure
 
 
@@ -30,6 +31,9 @@ def answer_cost_command(body: dict[str, Any], respond: Any, context: dict[str, A
     """Parse the text, ask the store, and reply with Block Kit."""
     services: Services = context["services"]
     text = slack_unescape(body.get("text") or "").strip()
+    # economics (issue 16): /cost chargeback | hints | unit, before the cost grammar
+    if answer_economics(services, text, respond, body=body, client=context.get("client")):
+        return
     answer_or_help(services, text, respond, user_id=body.get("user_id"))
 
 

@@ -6,6 +6,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.metrics import Metrics
 from bot.services import Services
+from scheduler.chargeback_job import post_monthly_chargeback
 from scheduler.jobs import refresh_freshness
 from scheduler.sync import sync_sources
 
@@ -30,6 +31,18 @@ def build_scheduler(services: Services, metrics: Metrics) -> BackgroundScheduler
             args=[services, metrics],
             id="sync_sources",
             next_run_time=services.clock(),
+            coalesce=True,
+            max_instances=1,
+        )
+    # economics (issue 16): last month's chargeback, on the 1st at 09:00 UTC
+    if services.settings.chargeback_channel:
+        scheduler.add_job(
+            post_monthly_chargeback,
+            "cron",
+            day=1,
+            hour=9,
+            args=[services],
+            id="post_monthly_chargeback",
             coalesce=True,
             max_instances=1,
         )

@@ -32,6 +32,8 @@ GRAMMAR = "\n".join(
         "• *measure*: `measure effective` (amortized, the default), `measure billed` "
         "(as invoiced), `measure list` (on-demand price)",
         "• *share*: post the answer in the channel instead of only to you",
+        "• *who pays, what to change, unit costs*: `/cost chargeback [last month|2024-09] "
+        "[by team]`, `/cost hints [team X]`, `/cost unit [endpoint X|team X] [last 30d]`",
     ]
 )
 

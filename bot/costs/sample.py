@@ -30,6 +30,9 @@ What the organisation looks like (:func:`generate_org`):
   own FOCUS export maps to ChargeCategory Purchase), Tax lines per account and
   service (6 % of the month's billed usage and purchases), and a promotional
   Credit (negative billed, effective and list).
+* S3 request charges per bucket (flat for the datasets and logs buckets, whose
+  storage grows: the storage-tiering case) and four SageMaker training jobs of
+  ai-research on ml.p4d.24xlarge tagged ``run`` and ``experiment``.
 * About 5–10 % of usage is untagged (orphaned EBS volumes, a logs bucket,
   CloudWatch, Spot experiments launched by scripts).
 * One idle GPU: a staging g5.12xlarge of ml-platform running 24/7 for the last
@@ -420,6 +423,7 @@ def generate_org(
     _platform(org)
     _data_and_web(org)
     _shared(org)
+    _requests_and_training_jobs(org)
     _monthly(org)
     return org.table(granularity)
 
@@ -701,6 +705,75 @@ def _shared(org: OrgBuilder) -> None:
         )
         mb = (mb_per_hour * weekday_factor * rng.uniform(0.7, 1.3, w.hours)).astype(np.int64)
         org.metered(meta, mb * per_mb_logs)
+
+
+S3_GET_PER_1000 = Decimal("0.0004")
+S3_PUT_PER_1000 = Decimal("0.005")
+# bucket -> (GET requests per hour at the start, at the end, PUT requests per hour)
+BUCKET_REQUESTS = {
+    "acme-ai-training-datasets": (400_000, 400_000, 500),  # grows, read no more: cold
+    "acme-ai-checkpoints": (200_000, 1_200_000, 2_000),  # read back by every run
+    "acme-ai-feature-store": (900_000, 3_000_000, 5_000),
+    "acme-ai-etl-raw": (200_000, 1_000_000, 5_000),
+    "acme-ai-logs": (1_000, 1_000, 20_000),  # written, hardly read: cold
+}
+TRAINING_JOBS = (  # name, run tag, experiment tag, days before end it starts, hours, instances
+    ("llm-ft-0917-a", "ft-0917-a", "llama-ft", 33, 14, 2),
+    ("llm-ft-0928-b", "ft-0928-b", "llama-ft", 22, 20, 2),
+    ("llm-ft-1008-c", "ft-1008-c", "llama-ft", 12, 9, 4),
+    ("rerank-distil-1014", "rd-1014", "rerank-distil", 6, 6, 1),
+)
+
+
+def _requests_and_training_jobs(org: OrgBuilder) -> None:
+    """Add S3 request charges per bucket and SageMaker training jobs with run tags.
+
+    No random draws: the rest of the sample stays what it was. Requests are flat
+    for the datasets and logs buckets (their storage grows while nobody reads
+    more of it: the storage-tiering case) and grow with use elsewhere.
+    """
+    w = org.w
+    owners = {
+        "acme-ai-training-datasets": (RESEARCH, "ai-research", "llm-training"),
+        "acme-ai-checkpoints": (RESEARCH, "ai-research", "llm-training"),
+        "acme-ai-feature-store": (DATA, "data-eng", "feature-store"),
+        "acme-ai-etl-raw": (DATA, "data-eng", "etl"),
+        "acme-ai-logs": (PLATFORM, None, None),
+    }
+    region = "us-east-1"
+    for bucket, (get_first, get_last, puts) in BUCKET_REQUESTS.items():
+        account, team, project = owners[bucket]
+        tags = _tags(team, project, "prod" if team else None)
+        gets = np.repeat(np.linspace(get_first, get_last, w.days).round().astype(np.int64), 24)
+        get_cost = np.array(
+            [to_nanos(Decimal(int(n)) * S3_GET_PER_1000 / 1000) for n in gets], dtype=np.int64
+        )
+        meta = Meta(account, S3, region, bucket, "", _sku(region, "Requests-Tier2"), tags)
+        org.metered(meta, get_cost)
+        put_cost = np.full(w.hours, to_nanos(Decimal(puts) * S3_PUT_PER_1000 / 1000))
+        meta = Meta(account, S3, region, bucket, "", _sku(region, "Requests-Tier1"), tags)
+        org.metered(meta, put_cost)
+    for name, run, experiment, before, hours, count in TRAINING_JOBS:
+        if before >= w.days:
+            continue
+        first = w.day_start(w.days - before) + 8
+        tags = {
+            **_tags("ai-research", "llm-training", "prod", "priya.nair@acme-ai.example"),
+            "run": run,
+            "experiment": experiment,
+        }
+        for k in range(count):
+            meta = Meta(
+                RESEARCH,
+                SAGEMAKER,
+                region,
+                f"arn:aws:sagemaker:{region}:{RESEARCH}:training-job/{name}"
+                + (f"/algo-{k + 1}" if count > 1 else ""),
+                "ml.p4d.24xlarge",
+                _sku(region, "Train:ml.p4d.24xlarge"),
+                tags,
+            )
+            org.on_demand(meta, PRICES["ml.p4d.24xlarge"], between(w, first, first + hours))
 
 
 def _monthly(org: OrgBuilder) -> None:

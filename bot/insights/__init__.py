@@ -1,0 +1,1 @@
+"""Insights: pure functions over the store and plain data (chargeback, hints, unit costs …)."""
