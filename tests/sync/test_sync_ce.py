@@ -309,3 +309,25 @@ def test_an_assumed_role_in_the_payer_account_is_used_for_the_sync(
     sync_source(services, "ce")
     assert {d["billing_account"] for d in services.store.deliveries()} == {payer}
     assert ask(services.store, "2024-09")["total"] != "0.00"
+
+
+def test_an_export_ingested_later_replaces_cost_explorer_rows_instead_of_adding_to_them(
+    tmp_path: Path,
+    standin: AwsStandIn,
+    services_for: Callable[..., Services],
+    truth: pa.Table,
+) -> None:
+    standin.inject("static/ce/cost-and-usage-results", {"results": ce_results(truth)})
+    services = services_for()
+    sync_source(services, "ce")
+    september = truth.filter(pc.equal(truth.column("billing_period"), "2024-09"))
+    payer = september.schema.get_field_index("billing_account")
+    moto_account = pa.array(["123456789012"] * september.num_rows)
+    files = write_cur2(september.set_column(payer, "billing_account", moto_account), tmp_path / "x")
+    ingest(services.store, [str(f) for f in files], allocation_tags=TAGS, aliases=DEFAULT_ALIASES)
+
+    rows = [d for d in services.store.deliveries() if d["billing_period"] == "2024-09"]
+    assert [d["format"] for d in rows] == ["CUR 2.0"]
+    expected = int(pc.sum(september.column("effective")).as_py())
+    assert int(str(rows[0]["effective"])) == expected
+    assert ask(services.store, "by resource 2024-09")["groups"]  # files answer it now
