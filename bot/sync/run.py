@@ -186,7 +186,7 @@ def _sync_ce(
             f"(COSTBOT_CE_MAX_REQUESTS_PER_DAY); a sync needs at least {len(requests)}"
         )
     first = date.fromisoformat(periods[0] + "-01")
-    stop = min(month_after(periods[-1]), hi + timedelta(days=1))
+    stop = min(month_after(periods[-1]), today)  # whole periods: each replaces a stored one
     pages = CostExplorerPages(client)
     collector = CeCollector(aliases=dict(settings.tag_aliases))
     for request in requests:

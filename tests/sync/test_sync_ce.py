@@ -331,3 +331,14 @@ def test_an_export_ingested_later_replaces_cost_explorer_rows_instead_of_adding_
     expected = int(pc.sum(september.column("effective")).as_py())
     assert int(str(rows[0]["effective"])) == expected
     assert ask(services.store, "by resource 2024-09")["groups"]  # files answer it now
+
+
+def test_a_window_inside_a_month_still_asks_for_and_replaces_the_whole_month(
+    standin: AwsStandIn, services_for: Callable[..., Services], truth: pa.Table
+) -> None:
+    standin.inject("static/ce/cost-and-usage-results", {"results": ce_results(truth)})
+    services = services_for()
+    run = sync_source(services, "ce", start=date(2024, 10, 5), end=date(2024, 10, 6))
+    assert run.periods == ["2024-10"]
+    (first, *_) = standin.called("GetCostAndUsage")
+    assert first["TimePeriod"] == {"Start": "2024-10-01", "End": "2024-10-21"}
