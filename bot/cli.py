@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from bot.commands import economics
+from bot.commands import jira as jira_commands
 from bot.commands import sync as sync_commands
 from bot.commands.common import fail as _fail
 from bot.commands.common import run_or_exit as _run
@@ -260,7 +261,12 @@ def serve_command(port: int | None, metrics_port: int | None, db: str | None) ->
     configure(
         settings.log_level,
         settings.log_format,
-        secrets=(settings.slack_bot_token, settings.slack_app_token, settings.slack_signing_secret),
+        secrets=(
+            settings.slack_bot_token,
+            settings.slack_app_token,
+            settings.slack_signing_secret,
+            *(settings.jira.secrets() if settings.jira else ()),  # JIRA_API_TOKEN / JIRA_PAT
+        ),
     )
     _run(lambda: serve(settings))
     _exit_now_if_threads_linger()
@@ -290,6 +296,7 @@ main.add_command(sync_commands.sync_command)
 main.add_command(economics.chargeback_command)
 main.add_command(economics.hints_command)
 main.add_command(economics.unit_command)
+main.add_command(jira_commands.ticket_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -6,17 +6,30 @@ reads the environment or constructs a boto3 / slack_sdk client.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.aws.endpoint_metrics import SageMakerEndpointMetrics
 from bot.aws.s3_exports import S3ExportSource
 from bot.costs.query import CostQueryEngine
 from bot.costs.store import CostStore
+from bot.errors import CostbotError, SettingsError
 from bot.metrics import Metrics
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from jira import JIRA
+
+    from bot.jira import JiraTracker
+    from bot.jira_settings import JiraSettings
+    from bot.tickets.filing import TicketFiler
+    from bot.tickets.findings import FindingRegistry
+
+
+JIRA_TIMEOUT_SECONDS = 10.0
 
 
 def utc_now() -> datetime:
@@ -34,6 +47,8 @@ class Services:
     clock: Callable[[], datetime] = utc_now
     _boto_clients: dict[str, Any] = field(default_factory=dict)
     metrics: Metrics = field(default_factory=Metrics)
+    _jira: dict[str, Any] = field(default_factory=dict)
+    _jira_lock: threading.RLock = field(default_factory=threading.RLock)
 
     def aws_client(self, service: str) -> Any:
         """Return a boto3 client (honours ``AWS_ENDPOINT_URL`` for moto and proxies)."""
@@ -87,6 +102,137 @@ class Services:
     def endpoint_metrics(self) -> SageMakerEndpointMetrics:
         """Return the SageMaker endpoint invocations reader (CloudWatch)."""
         return SageMakerEndpointMetrics(self.aws_client("cloudwatch"))
+
+    # -- Jira tickets (issue 14) ----------------------------------------------------------
+
+    def jira_client(self) -> JIRA:
+        """Build the ``jira.JIRA`` client once (lazily: an unreachable Jira never stops start-up).
+
+        ``get_server_info=True`` asks ``serverInfo`` once, which tells the library
+        whether it talks to Cloud (JQL through ``/search/jql``) or Data Center
+        (``/search``). ``max_retries=0``: the library would otherwise sleep for
+        tens of seconds between retries; costbot's own Retry button is the retry.
+        """
+        jira_settings = self.settings.jira
+        if jira_settings is None:
+            raise SettingsError("Jira is not configured: set JIRA_URL (see the README, Jira)")
+        with self._jira_lock:
+            return self._build_jira_client(jira_settings)
+
+    def _build_jira_client(self, jira_settings: JiraSettings) -> JIRA:
+        if "client" not in self._jira:
+            from jira import JIRA, JIRAError
+
+            from bot.jira import translate
+
+            auth: dict[str, Any] = (
+                {"token_auth": jira_settings.pat}
+                if jira_settings.pat
+                else {"basic_auth": (jira_settings.email, jira_settings.api_token)}
+            )
+            try:
+                self._jira["client"] = JIRA(
+                    server=jira_settings.url,
+                    options={"rest_api_version": jira_settings.api_version},
+                    get_server_info=True,
+                    max_retries=0,
+                    timeout=JIRA_TIMEOUT_SECONDS,
+                    **auth,
+                )
+            except JIRAError as exc:
+                raise translate(exc, "connecting to Jira", jira_settings.url) from None
+        client: JIRA = self._jira["client"]
+        return client
+
+    def jira_tracker(self) -> JiraTracker:
+        """Return the Jira adapter (the client itself is built on first use)."""
+
+        jira_settings = self.settings.jira
+        if jira_settings is None:
+            raise SettingsError("Jira is not configured: set JIRA_URL (see the README, Jira)")
+        with self._jira_lock:
+            return self._tracker(jira_settings)
+
+    def _tracker(self, jira_settings: JiraSettings) -> JiraTracker:
+        from bot.jira import JiraTracker
+
+        if "tracker" not in self._jira:
+            self._jira["tracker"] = JiraTracker(
+                self.jira_client, base_url=jira_settings.url, cloud=jira_settings.is_cloud
+            )
+        tracker: JiraTracker = self._jira["tracker"]
+        return tracker
+
+    def findings(self) -> FindingRegistry:
+        """Return the registry of finding sources (``cost:`` registered here; add yours)."""
+        with self._jira_lock:
+            return self._findings()
+
+    def _findings(self) -> FindingRegistry:
+        if "findings" not in self._jira:
+            from bot.state.tickets import TicketRequests
+            from bot.tickets.cost_source import PREFIX, CostFindingSource
+            from bot.tickets.findings import FindingRegistry
+
+            requests = TicketRequests(lambda: self.store.conn, self.clock)
+
+            def question_of(finding_id: str) -> str | None:
+                row = requests.get(finding_id)
+                return row.ref if row else None
+
+            registry = FindingRegistry()
+            registry.register(
+                PREFIX,
+                CostFindingSource(
+                    self.engine, default_measure=self.settings.measure, question_of=question_of
+                ),
+            )
+            self._jira["findings"] = registry
+        registry_: FindingRegistry = self._jira["findings"]
+        return registry_
+
+    def ticket_filer(self) -> TicketFiler | None:
+        """Return the ticket filer, or None when Jira is not configured."""
+        if self.settings.jira is None:
+            return None
+        with self._jira_lock:
+            return self._filer(self.settings.jira)
+
+    def _filer(self, jira_settings: JiraSettings) -> TicketFiler:
+        if "filer" not in self._jira:
+            from bot.state.tickets import TicketRequests
+            from bot.tickets.filing import TicketFiler
+
+            self._jira["filer"] = TicketFiler(
+                jira_settings,
+                self.jira_tracker(),
+                TicketRequests(lambda: self.store.conn, self.clock),
+                self.findings(),
+                self.clock,
+            )
+        filer: TicketFiler = self._jira["filer"]
+        return filer
+
+    def post_to_response_url(self, url: str, payload: dict[str, Any]) -> None:
+        """Post to a Slack ``response_url`` (updates an ephemeral message after a modal closed).
+
+        Raises CostbotError when Slack refuses (expired or used-up URL).
+        """
+        from slack_sdk.webhook import WebhookClient
+
+        answer = WebhookClient(url, timeout=10).send_dict(payload)
+        if answer.status_code != 200:
+            raise CostbotError(f"Slack refused the response_url post (HTTP {answer.status_code})")
+
+    def slack_client(self) -> Any:
+        """Return the Slack Web API client for scheduled jobs (None without a bot token)."""
+        if self.settings.slack_bot_token is None:
+            return None
+        if "slack" not in self._jira:
+            from bot.slack_app import web_client
+
+            self._jira["slack"] = web_client(self.settings)
+        return self._jira["slack"]
 
     def close(self) -> None:
         """Close the store."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.costs.tags import parse_aliases
 from bot.errors import SettingsError
+from bot.jira_settings import JiraSettings, jira_settings_from_env
 
 DEFAULT_ALLOCATION_TAGS = ("team", "project", "environment")
 DEFAULT_ALIASES = {"team_name": "team", "env": "environment", "proj": "project"}
@@ -62,6 +63,7 @@ class Settings:
     log_format: str = "text"
     metrics_port: int | None = None
     week_start: int = 0  # COSTBOT_WEEK_START: the first day of "this week" (0 = Monday)
+    jira: JiraSettings | None = None  # None: Jira is off (no JIRA_URL), no ticket buttons
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -113,6 +115,9 @@ class Settings:
         kw.update(sync_settings(env))
         kw.update(_economics_from_env(env))
         kw.update(_operations_from_env(env))
+        jira = jira_settings_from_env(env)
+        if jira is not None:
+            kw["jira"] = jira
         kw.update(overrides)
         return replace(s, **kw)  # type: ignore[arg-type]
 

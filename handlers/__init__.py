@@ -9,12 +9,20 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.blocks import ids
+from bot.blocks.ticket import MODAL_CALLBACK as TICKET_MODAL
 from bot.services import Services
 from handlers.app_home import app_home_opened
 from handlers.cost_buttons import pick_reading_action, regroup_action, share_answer_action
 from handlers.cost_command import ack_cost_command, answer_cost_command
 from handlers.errors import error_handler
 from handlers.retries import RetryDeduplicator
+from handlers.tickets import (
+    ack_ticket,
+    ack_ticket_submission,
+    file_ticket_submission,
+    open_ticket_action,
+    retry_ticket_action,
+)
 
 
 def register(app: App, services: Services) -> None:
@@ -27,6 +35,10 @@ def register(app: App, services: Services) -> None:
     app.action(ids.REPERIOD)(ack=_ack, lazy=[regroup_action])
     app.action(ids.PICK_READING_PATTERN)(ack=_ack, lazy=[pick_reading_action])
     app.event("app_home_opened")(app_home_opened)
+    # Jira tickets (issue 14): the button, the modal, Retry.
+    app.action(ids.OPEN_TICKET)(ack=ack_ticket, lazy=[open_ticket_action])
+    app.action(ids.RETRY_TICKET)(ack=ack_ticket, lazy=[retry_ticket_action])
+    app.view(TICKET_MODAL)(ack=ack_ticket_submission, lazy=[file_ticket_submission])
     app.error(error_handler)
 
 

@@ -14,6 +14,7 @@ from bot.costs.query import NoDataYet
 from bot.services import Services
 from handlers.economics_command import answer_economics
 from handlers.errors import answers_on_failure
+from handlers.tickets import answer_ticket_ref
 
 
 def slack_unescape(text: str) -> str:
@@ -115,5 +116,6 @@ def answer_or_help(
             question=text,
             default_measure=services.settings.measure,
             default_top=engine.default_top,
+            ticket_ref=answer_ticket_ref(services, answer),
         ),
     )

@@ -9,6 +9,7 @@ from bot.services import Services
 from scheduler.chargeback_job import post_monthly_chargeback
 from scheduler.jobs import refresh_freshness
 from scheduler.sync import sync_sources
+from scheduler.tickets import poll_tickets
 
 
 def build_scheduler(services: Services, metrics: Metrics) -> BackgroundScheduler:
@@ -43,6 +44,17 @@ def build_scheduler(services: Services, metrics: Metrics) -> BackgroundScheduler
             hour=9,
             args=[services],
             id="post_monthly_chargeback",
+            coalesce=True,
+            max_instances=1,
+        )
+    # Jira tickets (issue 14): resolve findings whose tickets are done.
+    if services.settings.jira is not None and services.settings.jira.poll_minutes > 0:
+        scheduler.add_job(
+            poll_tickets,
+            "interval",
+            minutes=services.settings.jira.poll_minutes,
+            args=[services],
+            id="poll_tickets",
             coalesce=True,
             max_instances=1,
         )

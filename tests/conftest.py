@@ -74,5 +74,13 @@ def engine_for() -> object:
 
 
 from harness.fixtures import slack_client_sim, slack_emulator  # noqa: E402
+from harness.jira_fixtures import jira_dc_emulator, jira_emulator  # noqa: E402
 
-__all__ = ["FOCUS_EXAMPLES", "SPECS", "slack_client_sim", "slack_emulator"]
+__all__ = [
+    "FOCUS_EXAMPLES",
+    "SPECS",
+    "jira_dc_emulator",
+    "jira_emulator",
+    "slack_client_sim",
+    "slack_emulator",
+]

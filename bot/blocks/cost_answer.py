@@ -28,6 +28,7 @@ from bot.blocks.limits import (
 )
 from bot.blocks.mrkdwn import code, context, escape, fit, header, one_line, pack, section
 from bot.blocks.query_text import query_text
+from bot.blocks.ticket import ticket_button
 from bot.costs.model import (
     MEASURE_LABELS,
     CostAnswer,
@@ -73,6 +74,7 @@ def cost_answer_blocks(
     default_untagged: Sequence[str] = (),
     team_key: str | None = "team",
     default_top: int | None = None,
+    ticket_ref: str | None = None,
 ) -> list[dict[str, Any]]:
     """Build the Block Kit message answering ``question``.
 
@@ -80,7 +82,8 @@ def cost_answer_blocks(
     shared it and offers no "Share" button. ``default_measure`` and
     ``default_untagged`` let button values leave out what the parser would assume
     anyway (see :func:`~bot.blocks.query_text.query_text`); ``team_key`` is the tag
-    key the "By team" button groups by (None: no such button).
+    key the "By team" button groups by (None: no such button). ``ticket_ref`` (the
+    finding id, see :mod:`bot.tickets.cost_source`) adds an "Open Jira ticket" button.
     """
     blocks: list[dict[str, Any]] = [
         header(truncate(one_line(answer.query.describe()) or "cost", MAX_HEADER_TEXT)),
@@ -98,6 +101,9 @@ def cost_answer_blocks(
             team_key=team_key,
             default_top=default_top,
         )
+        ticket = ticket_button(ticket_ref) if ticket_ref else None
+        if ticket:
+            buttons.append(ticket)
         if buttons:
             blocks.append({"type": "actions", "elements": buttons})
     tail = 2 if blocks[-1]["type"] == "actions" else 1

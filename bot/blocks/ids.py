@@ -32,7 +32,13 @@ action ids within a block distinct); :data:`PICK_READING_PATTERN` matches them a
 
 PICK_READING_PATTERN = re.compile(rf"^{PICK_READING}(_\d+)?$")
 
-ALL = (SHARE_ANSWER, REGROUP, REPERIOD, PICK_READING)
+OPEN_TICKET = "jira_open_ticket"
+"""Open the Jira ticket modal for a finding; value: the finding id (``idle:…``, ``cost:…``)."""
+
+RETRY_TICKET = "jira_retry_ticket"
+"""File a failed ticket request again from the store; value: the finding id."""
+
+ALL = (SHARE_ANSWER, REGROUP, REPERIOD, PICK_READING, OPEN_TICKET, RETRY_TICKET)
 
 
 def fits_value(text: str) -> bool:

@@ -13,10 +13,12 @@ from sqlite_utils.migrations import Migrations
 
 from bot.costs.schema import migrations as cost_migrations
 from bot.state import sync as sync_state
+from bot.state import tickets
 
 MIGRATION_SETS: tuple[Migrations, ...] = (
     cost_migrations,
     sync_state.migrations,
+    tickets.migrations,
     # one line per area, e.g. `scheduler_state.migrations,`
 )
 

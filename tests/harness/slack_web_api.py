@@ -50,6 +50,7 @@ DETAILED_ERRORS = frozenset({"invalid_arguments", "invalid_blocks"})
 
 CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]+$")
 USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+TRIGGER_ID = re.compile(r"^\d+\.\d+\.[0-9a-f]+$")
 
 
 class SlackError(Exception):
@@ -180,7 +181,19 @@ class Workspace:
         self.home_views: dict[str, dict[str, Any]] = {}
         self.open_views: list[dict[str, Any]] = []
         self.files: dict[str, UploadedFile] = {}
+        self.used_triggers: set[str] = set()
         self._sequence = 0
+
+    def exchange_trigger(self, trigger_id: object) -> None:
+        """Accept a trigger_id once, as Slack does (``<digits>.<digits>.<hex>``, single use).
+
+        Expiry (3 seconds after the interaction) is not modelled: tests do not wait.
+        """
+        if not isinstance(trigger_id, str) or not TRIGGER_ID.match(trigger_id):
+            raise SlackError("invalid_trigger_id", [f"trigger_id {trigger_id!r} is malformed"])
+        if trigger_id in self.used_triggers:
+            raise SlackError("exchanged_trigger_id", ["trigger_id was already used"])
+        self.used_triggers.add(trigger_id)
 
     def clear_activity(self) -> None:
         """Forget messages, views and files but keep the configured channels and users."""
@@ -303,6 +316,7 @@ class WebApi:
             "chat.postEphemeral": self.chat_post_ephemeral,
             "chat.update": self.chat_update,
             "chat.delete": self.chat_delete,
+            "chat.getPermalink": self.chat_get_permalink,
             "views.publish": self.views_publish,
             "views.open": self.views_open,
             "views.update": self.views_update,
@@ -456,8 +470,9 @@ class WebApi:
         return {"ok": True, "view": view}
 
     def views_open(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Open a modal (trigger_id validity is not modelled)."""
+        """Open a modal for a trigger_id: well-formed, and each one exchanged only once."""
         view = self._view(args, ("modal",))
+        self.workspace.exchange_trigger(args.get("trigger_id"))
         self.workspace.open_views.append(view)
         return {"ok": True, "view": view}
 
@@ -472,6 +487,16 @@ class WebApi:
         view = self._view(args, ("modal",))
         self.workspace.open_views.append(view)
         return {"ok": True, "view": view}
+
+    def chat_get_permalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Return a message's permalink (https://<domain>.slack.com/archives/<C>/p<ts digits>)."""
+        channel = self.workspace.channel(args["channel"])
+        ts = str(args["message_ts"])
+        if not re.fullmatch(r"\d+\.\d+", ts):
+            raise SlackError("message_not_found", [f"message_ts {ts!r} is not a message ts"])
+        domain = self.workspace.identity.team_domain
+        link = f"https://{domain}.slack.com/archives/{channel.id}/p{ts.replace('.', '')}"
+        return {"ok": True, "channel": channel.id, "permalink": link}
 
     def conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
         """Describe a channel, including whether the bot is a member."""

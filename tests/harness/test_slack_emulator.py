@@ -384,11 +384,11 @@ def test_ephemeral_message_answers_message_ts(client: WebClient) -> None:
 def test_set_response_answers_methods_the_emulator_does_not_model(
     client: WebClient, slack_emulator: SlackEmulator
 ) -> None:
-    unmodelled = refusal(lambda: client.chat_getPermalink(channel="C1", message_ts="1.2"))
+    unmodelled = refusal(lambda: client.reactions_add(channel="C1", timestamp="1.2", name="eyes"))
     assert unmodelled.response["error"] == "not_implemented_in_emulator"
-    slack_emulator.set_response("chat.getPermalink", {"permalink": "https://x.invalid/p1"})
-    answer = client.chat_getPermalink(channel="C1", message_ts="1.2")
-    assert answer["permalink"] == "https://x.invalid/p1"
+    slack_emulator.set_response("reactions.add", {"note": "canned"})
+    answer = client.reactions_add(channel="C1", timestamp="1.2", name="eyes")
+    assert answer["note"] == "canned"
 
 
 # -- injected errors --------------------------------------------------------------------
