@@ -24,7 +24,6 @@ from harness.slack_requests import DEFAULT_SIGNING_SECRET, SlackClientSim  # noq
 from bench.common import DATA, record, summary_ms  # noqa: E402
 from bench.dataset import END  # noqa: E402
 from bot.http_server import SlackHTTPServer  # noqa: E402
-from bot.metrics import Metrics  # noqa: E402
 from bot.services import build_services  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.slack_app import build_app  # noqa: E402
@@ -51,7 +50,7 @@ def main() -> dict[str, object]:
         services = build_services(settings, clock=lambda: NOW)
         teams = services.engine.vocabulary().tag_values.get("team", ["ai-research"])
         question = f"team {'ai-research' if 'ai-research' in teams else teams[0]} last 30d"
-        server = SlackHTTPServer(build_app(services), services, Metrics(), host="127.0.0.1", port=0)
+        server = SlackHTTPServer(build_app(services), services, host="127.0.0.1", port=0)
         server.start()
         url = f"http://127.0.0.1:{server.port}/slack/events"
         sim = SlackClientSim(response_urls=emulator.new_response_url)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
 import click
+from rich.console import Console
 
 from bot.commands import economics
 from bot.commands import jira as jira_commands
@@ -33,7 +33,8 @@ from bot.money import format_money
 from bot.services import build_services
 from bot.settings import Settings
 from bot.sync.report import sync_status_lines
-from bot.text_report import answer_text, ingest_text
+from bot.terminal import table_renderer
+from bot.text_report import TextTable, answer_text, ingest_text
 
 GRAMMAR_HELP = """\
 usage: costbot cost [FILTER ...] [by DIM] [PERIOD] [untagged [KEY ...]] [top N] [measure M]
@@ -64,32 +65,27 @@ def ingest_command(
     inputs: tuple[str, ...], db: str | None, fmt: str | None, strict: bool, quiet: bool
 ) -> None:
     """Ingest FOCUS / CUR 2.0 / legacy CUR exports: files, directories or s3://bucket/prefix."""
+    from bot.terminal import IngestProgress
+
     settings = _run(lambda: _settings(db))
     services = _run(lambda: build_services(settings))
-    last = [0.0]
-
-    def progress(rows: int, seconds: float) -> None:
-        if quiet or time.monotonic() - last[0] < 0.5:
-            return
-        last[0] = time.monotonic()
-        rate = rows / seconds if seconds else 0
-        click.echo(f"\r  {rows:,} rows read ({rate:,.0f} rows/s)", nl=False, err=True)
+    out, err = Console(), Console(stderr=True)
 
     def run() -> None:
         remote = services.s3_exports() if any(i.startswith("s3://") for i in inputs) else None
-        result = ingest(
-            services.store,
-            list(inputs),
-            allocation_tags=settings.allocation_tags,
-            aliases=settings.tag_aliases,
-            fmt=fmt,
-            strict=strict,
-            remote=remote,
-            progress=progress,
-        )
-        if not quiet and last[0]:
-            click.echo("", err=True)
-        click.echo(ingest_text(result))
+        with IngestProgress(err, quiet=quiet) as shown:
+            result = ingest(
+                services.store,
+                list(inputs),
+                allocation_tags=settings.allocation_tags,
+                aliases=settings.tag_aliases,
+                fmt=fmt,
+                strict=strict,
+                remote=remote,
+                progress=shown.rows,
+                phase=shown.phase,
+            )
+        click.echo(ingest_text(result, table_renderer(out)))
 
     _run(run)
 
@@ -124,7 +120,7 @@ def cost_command(
         if as_json:
             click.echo(json.dumps(answer.to_json(), indent=2))
         else:
-            click.echo(answer_text(answer))
+            click.echo(answer_text(answer, table_renderer(Console())))
 
     try:
         run()
@@ -157,15 +153,26 @@ def status_command(db: str | None) -> None:
         click.echo("the store is empty; run `costbot ingest PATH`")
         return
     currencies = delivery_currencies(services.store)
+    table = TextTable(
+        ("period", "provider", "account", "format", "effective", "ingested", "export"),
+        (False, False, False, False, True, False, False),
+    )
     for r in rows:
         currency = currencies.get(
             (str(r["provider"]), str(r["billing_account"]), str(r["billing_period"])), "USD"
         )
-        click.echo(
-            f"{r['billing_period']}  {r['provider']:<8} {r['billing_account']:<14} "
-            f"{r['format']:<12} {format_money(int(str(r['effective'])), currency):>16}  "
-            f"ingested {r['ingested_at']}  export {r['export'] or '(unrecorded)'}"
+        table.rows.append(
+            (
+                str(r["billing_period"]),
+                str(r["provider"]),
+                str(r["billing_account"]),
+                str(r["format"]),
+                format_money(int(str(r["effective"])), currency),
+                str(r["ingested_at"]),
+                str(r["export"] or "(unrecorded)"),
+            )
         )
+    click.echo(table_renderer(Console())(table))
     click.echo(complete_through(services.store.data_through()))
     for line in sync_status_lines(services.store, services.clock().date()):
         click.echo(line)
@@ -232,12 +239,12 @@ def demo_command(db: str | None, data_dir: Path) -> None:
 
     for path in (focus, cur2):
         click.echo(f"\n== costbot ingest {path}")
-        click.echo(ingest_text(_run(partial(ingest_one, path))))
+        click.echo(ingest_text(_run(partial(ingest_one, path)), table_renderer(Console())))
     for words in ("team ai-research", "by team last 30d", "untagged"):
         click.echo(f"\n== costbot cost {words}\n")
         answer = _run(partial(ask_one, words))
         if not isinstance(answer, HelpRequest):
-            click.echo(answer_text(answer))
+            click.echo(answer_text(answer, table_renderer(Console())))
     economics.demo_economics(services)  # issue 16: a chargeback, the top hints, a unit cost
     click.echo(f"\nThe store is {settings.db_path}; ask more with `costbot cost help`.")
 
@@ -269,11 +276,16 @@ def serve_command(port: int | None, metrics_port: int | None, db: str | None) ->
         ),
     )
     _run(lambda: serve(settings))
-    _exit_now_if_threads_linger()
+    _exit_now()
 
 
-def _exit_now_if_threads_linger() -> None:
-    """Exit even if a listener thread is stuck (e.g. on a slow Slack call): SIGTERM means now."""
+def _exit_now() -> None:
+    """Exit as soon as ``serve`` has closed everything: SIGTERM means now.
+
+    The store is closed and the logs flushed; what remains is the interpreter's teardown of
+    pandas, pyarrow and friends (seconds on a busy machine) and any listener thread stuck on
+    a slow Slack call, neither worth holding a deployment's stop for.
+    """
     import logging
     import os
     import threading
@@ -285,9 +297,10 @@ def _exit_now_if_threads_linger() -> None:
         logging.getLogger("costbot").warning(
             "exiting with %d thread(s) still running", len(lingering)
         )
-        logging.shutdown()
-        sys.stdout.flush()
-        os._exit(0)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 # Commands of each area live in bot/commands/<area>.py; register them here, one line each.

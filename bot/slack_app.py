@@ -26,11 +26,11 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.errors import SettingsError
-from bot.http_server import SlackHTTPServer, WebServer
+from bot.http_server import WebServer
 from bot.metrics import parse_iso
 from bot.services import Services, build_services
 from bot.settings import Settings
-from bot.web import wsgi_app
+from bot.web import WSGIApp, wsgi_app
 
 log = logging.getLogger("costbot")
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -170,25 +170,26 @@ class Runtime:
         settings, services = self.settings, self.services
         separate = settings.metrics_port is not None
         self.scheduler.start()
-        if self.mode == "http":
-            self.servers.append(
-                SlackHTTPServer(self.app, services, port=settings.port, metrics=not separate)
-            )
-        else:
-            self.servers.append(
-                WebServer(wsgi_app(services, metrics=not separate), port=settings.port)
-            )
+        slack = self.app if self.mode == "http" else None
+        main = wsgi_app(services, slack=slack, metrics=not separate)
+        self.servers.append(_listen(main, settings.port, "PORT (--port)"))
         if separate:
-            self.servers.append(
-                WebServer(wsgi_app(services, healthz=False), port=settings.metrics_port or 0)
-            )
+            only_metrics = wsgi_app(services, healthz=False)
+            variable = "COSTBOT_METRICS_PORT (--metrics-port)"
+            self.servers.append(_listen(only_metrics, settings.metrics_port or 0, variable))
         for server in self.servers:
             server.start()
         if self.mode == "socket":
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             self.socket_mode = SocketModeHandler(self.app, settings.slack_app_token)
-            self.socket_mode.connect()
+            try:
+                self.socket_mode.connect()
+            except SlackApiError as exc:
+                raise SettingsError(
+                    f"Slack rejected SLACK_APP_TOKEN ({exc.response.get('error')}): it must be "
+                    "an app-level token with the connections:write scope."
+                ) from exc
 
     def run(self, stop: threading.Event, on_ready: Callable[[Runtime], None] | None) -> None:
         """Start, log the start-up line, wait for ``stop``, then stop everything."""
@@ -228,8 +229,8 @@ class Runtime:
         )
         routes = "/slack/events, /healthz" if self.mode == "http" else "/healthz"
         log.info(
-            "costbot serving in %s mode: %s on :%d, /metrics on :%d; %s",
-            "Socket Mode" if self.mode == "socket" else "HTTP",
+            "costbot serving in %s: %s on :%d, /metrics on :%d; %s",
+            "Socket Mode" if self.mode == "socket" else "HTTP mode",
             routes,
             self.port,
             self.metrics_port,
@@ -243,6 +244,16 @@ class Runtime:
                 "data_age_hours": round(age, 1) if age is not None else None,
             },
         )
+
+
+def _listen(app: WSGIApp, port: int, variable: str) -> WebServer:
+    """Bind a server; a port that cannot be had is a settings error naming the variable."""
+    try:
+        return WebServer(app, port=port)
+    except OSError as exc:
+        raise SettingsError(
+            f"cannot listen on port {port} ({exc.strerror}); set {variable}"
+        ) from exc
 
 
 @contextmanager

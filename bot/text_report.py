@@ -2,12 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 from bot.costs.ingest import IngestResult
 from bot.costs.model import MEASURE_LABELS, CostAnswer, complete_through
 from bot.money import format_change, format_money, share_text
 
+KEY_WIDTH = 60  # a longer group key is cut with "…"
 
-def answer_text(answer: CostAnswer) -> str:
+
+@dataclass(frozen=True)
+class TextTable:
+    """Cells of a table, rendered plain (:func:`plain_table`) or by rich on a terminal."""
+
+    headers: tuple[str, ...]
+    right: tuple[bool, ...]  # right-aligned columns (figures)
+    rows: list[tuple[str, ...]] = field(default_factory=list)
+
+
+TableRenderer = Callable[[TextTable], str]
+
+
+def plain_table(table: TextTable, indent: str = "  ") -> str:
+    """Align every column to its widest cell or header, whatever the header's length."""
+    widths = [max([len(h)] + [len(r[i]) for r in table.rows]) for i, h in enumerate(table.headers)]
+
+    def line(cells: tuple[str, ...]) -> str:
+        parts = [
+            c.rjust(w) if right else c.ljust(w)
+            for c, w, right in zip(cells, widths, table.right, strict=True)
+        ]
+        return (indent + "  ".join(parts)).rstrip()
+
+    return "\n".join([line(table.headers), *(line(r) for r in table.rows)])
+
+
+def answer_text(answer: CostAnswer, render_table: TableRenderer = plain_table) -> str:
     """Render an answer as a readable table."""
     cur = answer.currency
     q = answer.query
@@ -32,22 +63,25 @@ def answer_text(answer: CostAnswer) -> str:
             f"{' or '.join(answer.untagged_keys)})"
         )
     if answer.groups:
-        width = min(max(len(g.key) for g in answer.groups), 60)
-        header = q.group_by or "group"
-        lines += ["", f"  {header:<{width}}  {'cost':>16}  {'share':>8}  {'change':>9}"]
-        base = answer.all_spend if q.untagged is not None and not q.group_by else answer.total
-        for g in answer.groups:
-            key = g.key if len(g.key) <= width else g.key[: width - 1] + "…"
-            chg = format_change(g.cost, g.previous) if g.previous is not None else ""
-            lines.append(
-                f"  {key:<{width}}  {format_money(g.cost, cur):>16}  "
-                f"{share_text(g.cost, base):>8}  {chg:>9}"
-            )
+        lines += ["", render_table(group_table(answer))]
     lines += ["", complete_through(answer.data_through)]
     return "\n".join(lines)
 
 
-def ingest_text(result: IngestResult) -> str:
+def group_table(answer: CostAnswer) -> TextTable:
+    """The answer's groups as cells: key, cost, share, change."""
+    q = answer.query
+    cur = answer.currency
+    table = TextTable((q.group_by or "group", "cost", "share", "change"), (False, True, True, True))
+    base = answer.all_spend if q.untagged is not None and not q.group_by else answer.total
+    for g in answer.groups:
+        key = g.key if len(g.key) <= KEY_WIDTH else g.key[: KEY_WIDTH - 1] + "…"
+        chg = format_change(g.cost, g.previous) if g.previous is not None else ""
+        table.rows.append((key, format_money(g.cost, cur), share_text(g.cost, base), chg))
+    return table
+
+
+def ingest_text(result: IngestResult, render_table: TableRenderer = plain_table) -> str:
     """Summarise an ingest per billing period and provider, then list bad rows."""
     out = []
     for f in result.files:
@@ -55,24 +89,30 @@ def ingest_text(result: IngestResult) -> str:
         out.append(f"read {f.file} ({f.format}): {f.rows_read} rows{extra}")
         out += [f"  note: {n}" for n in f.notes]
     out += [f"note: {n}" for n in result.notes]
-    out.append("")
-    out.append(
-        f"{'period':<8} {'provider':<10} {'account':<14} {'lines':>10} {'billed':>16} "
-        f"{'effective':>16} {'skipped':>8}"
+    table = TextTable(
+        ("period", "provider", "account", "lines", "billed", "effective", "skipped", ""),
+        (False, False, False, True, True, True, True, False),
     )
     for d in result.deliveries:
-        out.append(
-            f"{d.billing_period:<8} {d.provider[:10]:<10} {d.billing_account[:14]:<14} "
-            f"{d.lines:>10} {format_money(d.billed):>16} {format_money(d.effective):>16} "
-            f"{d.rows_skipped:>8}"
-            + (
-                f"  (replaced {', '.join(d.replaced_exports)}: the same charges)"
+        table.rows.append(
+            (
+                d.billing_period,
+                d.provider,
+                d.billing_account,
+                str(d.lines),
+                format_money(d.billed),
+                format_money(d.effective),
+                str(d.rows_skipped),
+                f"(replaced {', '.join(d.replaced_exports)}: the same charges)"
                 if d.replaced_exports
-                else "  (replaced this export's earlier delivery)"
+                else "(replaced this export's earlier delivery)"
                 if d.replaced
-                else ""
+                else "",
             )
         )
+    if not any(row[-1] for row in table.rows):  # no notes: no empty last column
+        table = TextTable(table.headers[:-1], table.right[:-1], [r[:-1] for r in table.rows])
+    out += ["", render_table(table)]
     exports: dict[str, list[str]] = {}
     for d in result.deliveries:
         exports.setdefault(d.export, []).append(d.billing_period)

@@ -81,24 +81,20 @@ class FormBoltRequest(BoltRequest):
 
 
 class _BoltHandler(SlackRequestHandler):
-    """Bolt's WSGI adapter; requests Bolt refuses (bad signature, stale) are logged."""
+    """Bolt's WSGI adapter, reading form bodies with :class:`FormBoltRequest`.
+
+    Each request is logged and counted once, around ``App.dispatch`` (handlers/observe.py).
+    """
 
     def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
         """Hand the body to Bolt, which verifies the signature and acknowledges."""
-        response = self.app.dispatch(
+        return self.app.dispatch(
             FormBoltRequest(
                 body=request.get_body(),
                 query=request.query_string,
                 headers=request.get_headers(),
             )
         )
-        if response.status in (401, 403):
-            log.warning(
-                "refused a Slack request (%d: signature or timestamp invalid)",
-                response.status,
-                extra={"status": response.status, "outcome": "refused"},
-            )
-        return response
 
 
 def wsgi_app(

@@ -11,7 +11,9 @@ from vendored import BESIDE, SPECS
 
 TESTS = Path(__file__).resolve().parent
 # A path built towards a "shared" folder outside the repository: "../shared", / "shared" ...
-OUTSIDE = re.compile(r"""\.\./shared|["']shared["']\s*[/,)]|/\s*["']shared["']""")
+OUTSIDE = re.compile(
+    r"""\.\./shared|/\s*["']shared["']|["']shared["']\s*/|join\([^)]*["']shared["']"""
+)
 GUARDS = {TESTS / "conftest.py", TESTS / "vendored.py", Path(__file__).resolve()}
 
 
@@ -34,6 +36,8 @@ def test_the_pattern_catches_the_old_ways_of_reaching_shared() -> None:
         "os.path.join(root, 'shared', 'specs')",
     ]
     assert all(OUTSIDE.search(line) for line in old)
+    words = ['modes = ["shared", "private"]', 'kind = "shared"', "shared_by = 'U1'"]
+    assert not any(OUTSIDE.search(line) for line in words)  # a word is not a path
 
 
 def test_reading_beside_the_repository_fails_even_where_it_exists(tmp_path: Path) -> None:

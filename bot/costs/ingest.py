@@ -194,10 +194,12 @@ def ingest(
     strict: bool = False,
     remote: RemoteFiles | None = None,
     progress: Callable[[int, float], None] | None = None,
+    phase: Callable[[str], None] | None = None,
     keep: Callable[[DataFile], bool] | None = None,
 ) -> IngestResult:
     """Read every input and replace the deliveries they contain, atomically.
 
+    ``progress`` hears rows read so far; ``phase`` hears each later step by name.
     ``keep`` narrows the files chosen (the S3 sync keeps only deliveries it has not seen).
     """
     started = time.perf_counter()
@@ -258,6 +260,8 @@ def ingest(
             + "; the store is unchanged"
             + "".join(f"\n  {b}" for b in listed)
         )
+    if phase:
+        phase("rolling up by day and group")
     daily, cube = rollup.finish()
     file_info = {
         d: DeliveryInfo(
@@ -271,6 +275,8 @@ def ingest(
         )
         for d, (formats, files, reports) in delivery_files.items()
     }
+    if phase:
+        phase("writing to the store")
     result.deliveries = store.replace(
         keys=rollup.keys,
         daily=daily,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 import socket
 import time
 from collections.abc import Iterator
@@ -16,9 +17,19 @@ from bot.http_server import MAX_BODY, THREADS
 
 
 def raw(app: AppUnderTest, request: bytes, timeout: float = 5) -> bytes:
-    """Send bytes to the app's port; return the status line Slack's side would see."""
+    """Send bytes to the app's port; return the status line Slack's side would see.
+
+    The bytes go in 64 KiB pieces, and sending stops as soon as the server has answered (it
+    may refuse a body before it has all arrived, and then close the connection).
+    """
     with socket.create_connection(("127.0.0.1", int(app.base.rsplit(":", 1)[1])), timeout) as s:
-        s.sendall(request)
+        for start in range(0, len(request), 64 << 10):
+            if select.select([s], [], [], 0)[0]:
+                break
+            try:
+                s.sendall(request[start : start + (64 << 10)])
+            except (BrokenPipeError, ConnectionResetError):
+                break
         answer = b""
         while b"\r\n" not in answer:
             chunk = s.recv(4096)

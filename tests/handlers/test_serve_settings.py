@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -9,7 +12,7 @@ from harness.slack_emulator import SlackEmulator
 
 from bot.errors import SettingsError
 from bot.settings import Settings
-from bot.slack_app import check_slack_settings, serve
+from bot.slack_app import Runtime, check_slack_settings, serve
 
 
 @pytest.mark.parametrize(
@@ -59,3 +62,62 @@ def test_bad_settings_values_name_the_variable() -> None:
         {"COSTBOT_TAG_ALIASES": "Squad=team", "COSTBOT_ALLOCATION_TAGS": "Team,cc"}
     )
     assert s.tag_aliases["squad"] == "team" and s.allocation_tags == ("team", "cc")
+
+
+def test_an_app_token_slack_rejects_stops_socket_mode_with_a_clear_message(
+    tmp_path: Path, slack_emulator: SlackEmulator
+) -> None:
+    settings = Settings(
+        db_path=tmp_path / "costbot.db",
+        slack_bot_token=slack_emulator.bot_token,
+        slack_app_token="xapp-not-the-right-one",
+        slack_api_url=slack_emulator.base_url,
+        port=0,
+    )
+    with pytest.raises(SettingsError, match=r"Slack rejected SLACK_APP_TOKEN \(invalid_auth\)"):
+        serve(settings)
+
+
+def test_a_port_in_use_is_named_not_a_traceback(
+    tmp_path: Path, slack_emulator: SlackEmulator
+) -> None:
+    with socket.create_server(("0.0.0.0", 0)) as taken:
+        port = taken.getsockname()[1]
+        settings = Settings(
+            db_path=tmp_path / "costbot.db",
+            slack_bot_token=slack_emulator.bot_token,
+            slack_signing_secret="secret",
+            slack_api_url=slack_emulator.base_url,
+            port=port,
+        )
+        with pytest.raises(SettingsError, match=rf"cannot listen on port {port} .*set PORT"):
+            serve(settings)
+
+
+def test_a_stuck_answer_does_not_hold_up_stopping(
+    tmp_path: Path, slack_emulator: SlackEmulator
+) -> None:
+    settings = Settings(
+        db_path=tmp_path / "costbot.db",
+        slack_bot_token=slack_emulator.bot_token,
+        slack_signing_secret="secret",
+        slack_api_url=slack_emulator.base_url,
+        port=0,
+    )
+    stop, release = threading.Event(), threading.Event()
+    seen: list[Runtime] = []
+    asked: list[float] = []
+
+    def ready(runtime: Runtime) -> None:
+        seen.append(runtime)
+        runtime.executor.submit(release.wait, 30)  # an answer stuck on a slow call
+        asked.append(time.monotonic())
+        stop.set()
+
+    try:
+        serve(settings, stop=stop, on_ready=ready)
+        took = time.monotonic() - asked[0]
+    finally:
+        release.set()
+    assert seen and took < 5  # drained for DRAIN_SECONDS, then abandoned
+    assert seen[0].services.store.open_connections() == 0  # the store was closed
