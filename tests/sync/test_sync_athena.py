@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (test arguments name the fixtures imported from sync_fixtures)
 """Athena sync: the SQL proven in DuckDB, the API flow against moto behind the stand-in.
 
 The generated query (Athena's dialect) is transpiled with sqlglot and run by
@@ -20,6 +21,7 @@ import pyarrow as pa
 import pytest
 import sqlglot
 from harness.aws_standin import AwsStandIn
+from sync_fixtures import services_for, standin, truth  # noqa: F401  (fixtures, see there)
 from sync_support import NOW
 
 from bot.aws.athena import AthenaError

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (test arguments name the fixtures imported from sync_fixtures)
 """Cost Explorer sync against moto (results injected) behind the stand-in (throttling).
 
 The injected results are what Cost Explorer would say for the sample org: its
@@ -20,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 from harness.aws_standin import AwsStandIn
+from sync_fixtures import services_for, standin, truth  # noqa: F401  (fixtures, see there)
 from sync_support import NOW
 
 from bot.costs.ask import ask as ask_engine

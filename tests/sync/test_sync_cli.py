@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (test arguments name the fixtures imported from sync_fixtures)
 """``costbot sync`` and ``costbot status``, ``/healthz``, ``/metrics`` and the sync job."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 from harness.aws_standin import AwsStandIn
+from sync_fixtures import services_for, standin, truth  # noqa: F401  (fixtures, see there)
 from test_sync_ce import ce_results
 
 from bot.cli import main

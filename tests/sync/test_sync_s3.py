@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (test arguments name the fixtures imported from sync_fixtures)
 """S3 export sync against moto behind the stand-in: only deliveries not seen are ingested."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 from harness.aws_standin import AwsStandIn
+from sync_fixtures import services_for, standin, truth  # noqa: F401  (fixtures, see there)
 
 from bot.costs.exports import write_cur2_delivery
 from bot.services import Services

@@ -1,4 +1,5 @@
-"""Fixtures for the sync tests: a moto server behind the AWS stand-in, and services wired to it."""
+"""Fixtures for the sync tests (imported by each test module; no conftest, so `conftest` stays
+unambiguous for other test folders): moto behind the AWS stand-in, services wired to it."""
 
 from __future__ import annotations
 
