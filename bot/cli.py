@@ -20,6 +20,7 @@ from rich.console import Console
 
 from bot.commands import economics, gpus
 from bot.commands import jira as jira_commands
+from bot.commands import sync as sync_commands
 from bot.commands.common import fail as _fail
 from bot.commands.common import run_or_exit as _run
 from bot.commands.common import settings_for as _settings
@@ -29,6 +30,7 @@ from bot.costs.model import complete_through
 from bot.errors import CostbotError
 from bot.money import format_money
 from bot.settings import Settings
+from bot.sync.report import sync_status_lines
 from bot.terminal import table_renderer
 from bot.text_report import TextTable, answer_text, ingest_text
 
@@ -196,6 +198,8 @@ def status_command(db: str | None) -> None:
         )
     click.echo(table_renderer(Console())(table))
     click.echo(complete_through(services.store.data_through()))
+    for line in sync_status_lines(services.store, services.clock().date()):
+        click.echo(line)
 
 
 @main.command("sample")
@@ -332,6 +336,7 @@ main.add_command(gpus.idle_command)
 main.add_command(gpus.now_command)
 main.add_command(gpus.prices_group)
 main.add_command(gpus.audit_command)
+main.add_command(sync_commands.sync_command)
 main.add_command(economics.chargeback_command)
 main.add_command(economics.hints_command)
 main.add_command(economics.unit_command)

@@ -142,6 +142,38 @@ class Services:
 
         return S3ExportSource(self.aws_client("s3"))
 
+    # -- sync (issue 15): clients with retries, profile and assumed role ---------------------
+
+    def sync_client(self, service: str) -> Any:
+        """Return a fresh boto3 client for a sync: retry mode, profile, role, endpoints.
+
+        Built per sync rather than cached, so an assumed role's credentials are new
+        each time. ``AWS_ENDPOINT_URL_COST_EXPLORER`` beats ``AWS_ENDPOINT_URL`` for ``ce``.
+        """
+        import boto3
+        from botocore.config import Config
+
+        s = self.settings
+        retries: Any = {"mode": s.aws_retry_mode, "max_attempts": s.aws_max_attempts}
+        config = Config(retries=retries)
+        session: Any = boto3.session.Session(profile_name=s.aws_profile)
+        endpoint = s.aws_endpoint_url
+        if s.aws_role_arn:
+            sts = session.client("sts", region_name=s.aws_region, endpoint_url=endpoint)
+            creds = sts.assume_role(RoleArn=s.aws_role_arn, RoleSessionName="costbot-sync")[
+                "Credentials"
+            ]
+            session = boto3.session.Session(
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"],
+            )
+        if service == "ce" and s.ce_endpoint_url:
+            endpoint = s.ce_endpoint_url
+        return session.client(
+            service, region_name=s.aws_region, endpoint_url=endpoint, config=config
+        )
+
     def endpoint_metrics(self) -> SageMakerEndpointMetrics:
         """Return the SageMaker endpoint invocations reader (CloudWatch)."""
         from bot.aws.endpoint_metrics import SageMakerEndpointMetrics  # botocore: on first use
@@ -305,10 +337,15 @@ def build_services(
         default_top=settings.top_n,
         week_start=settings.week_start,
     )
-    return Services(
+    services = Services(
         settings=settings,
         store=store,
         engine=engine,
         clock=clock,
         metrics=Metrics(store.data_through),
     )
+    from bot.sync.report import SyncCollector  # issue 15: sync figures in /metrics
+
+    collector: Any = SyncCollector(store, lambda: clock().date())  # a prometheus Collector
+    services.metrics.registry.register(collector)
+    return services

@@ -40,6 +40,21 @@ class Settings:
     aws_endpoint_url: str | None = None
     aws_region: str = "us-east-1"
     gpus: GpuSettings = field(default_factory=lambda: GpuSettings())
+    # -- sync (issue 15): sources, schedule, Cost Explorer, Athena ------------------------
+    sources: tuple[str, ...] = ()
+    sync_every_hours: float = 6.0
+    aws_profile: str | None = None
+    aws_role_arn: str | None = None
+    aws_retry_mode: str = "adaptive"
+    aws_max_attempts: int = 8
+    ce_endpoint_url: str | None = None
+    ce_max_requests_per_day: int = 40
+    athena_database: str | None = None
+    athena_table: str | None = None
+    athena_workgroup: str = "primary"
+    athena_output: str | None = None
+    athena_export: str = "cur2"
+    athena_resource_days: int = 14
     # economics (issue 16): chargeback rules and channel, unit-cost target, run tags
     allocation_rules: Path | None = None
     chargeback_channel: str | None = None
@@ -101,6 +116,7 @@ class Settings:
         if env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION"):
             kw["aws_region"] = env.get("AWS_REGION") or env["AWS_DEFAULT_REGION"]
         kw["gpus"] = parse_gpu_settings(env)
+        kw.update(sync_settings(env))
         kw.update(_economics_from_env(env))
         kw.update(_operations_from_env(env))
         jira = jira_settings_from_env(env)
@@ -265,6 +281,61 @@ def parse_gpu_settings(env: Mapping[str, str]) -> GpuSettings:
             raise SettingsError(f"COSTBOT_NIGHT_TIMEZONE: unknown time zone {tz!r}") from exc
         kw["night_timezone"] = tz
     return GpuSettings(**kw)  # type: ignore[arg-type]
+
+
+SOURCE_KINDS = ("s3", "ce", "athena")
+
+
+def sync_settings(env: Mapping[str, str]) -> dict[str, object]:
+    """Parse the sync variables (``COSTBOT_SOURCES``, ``COSTBOT_CE_*``, ``COSTBOT_ATHENA_*`` …)."""
+    kw: dict[str, object] = {}
+    if env.get("COSTBOT_SOURCES"):
+        sources = tuple(s.strip() for s in env["COSTBOT_SOURCES"].split(",") if s.strip())
+        for source in sources:
+            if not (source.startswith("s3://") or source in ("ce", "athena")):
+                raise SettingsError(
+                    f"COSTBOT_SOURCES: {source!r} is not a source; use s3://bucket/prefix, "
+                    "ce or athena, separated by commas"
+                )
+        kw["sources"] = sources
+    for name, var, kind in (
+        ("sync_every_hours", "COSTBOT_SYNC_EVERY_HOURS", float),
+        ("aws_max_attempts", "COSTBOT_AWS_MAX_ATTEMPTS", int),
+        ("ce_max_requests_per_day", "COSTBOT_CE_MAX_REQUESTS_PER_DAY", int),
+        ("athena_resource_days", "COSTBOT_ATHENA_RESOURCE_DAYS", int),
+    ):
+        if env.get(var):
+            try:
+                value = kind(env[var])
+            except ValueError as exc:
+                raise SettingsError(f"{var} must be a number, got {env[var]!r}") from exc
+            if value <= 0 and var != "COSTBOT_CE_MAX_REQUESTS_PER_DAY":
+                raise SettingsError(f"{var} must be above zero, got {env[var]!r}")
+            if value < 0:
+                raise SettingsError(f"{var} must not be negative, got {env[var]!r}")
+            kw[name] = value
+    for name, var in (
+        ("aws_profile", "AWS_PROFILE"),
+        ("aws_role_arn", "COSTBOT_AWS_ROLE_ARN"),
+        ("ce_endpoint_url", "AWS_ENDPOINT_URL_COST_EXPLORER"),
+        ("athena_database", "COSTBOT_ATHENA_DATABASE"),
+        ("athena_table", "COSTBOT_ATHENA_TABLE"),
+        ("athena_workgroup", "COSTBOT_ATHENA_WORKGROUP"),
+        ("athena_output", "COSTBOT_ATHENA_OUTPUT"),
+    ):
+        if env.get(var):
+            kw[name] = env[var].strip()
+    if env.get("COSTBOT_AWS_RETRY_MODE"):
+        mode = env["COSTBOT_AWS_RETRY_MODE"].strip().lower()
+        if mode not in ("adaptive", "standard"):
+            raise SettingsError("COSTBOT_AWS_RETRY_MODE must be adaptive or standard")
+        kw["aws_retry_mode"] = mode
+    if env.get("COSTBOT_ATHENA_EXPORT"):
+        export = env["COSTBOT_ATHENA_EXPORT"].strip().lower()
+        if export not in ("cur2", "focus"):
+            raise SettingsError("COSTBOT_ATHENA_EXPORT must be cur2 or focus")
+        kw["athena_export"] = export
+    return kw
 
 
 def _economics_from_env(env: Mapping[str, str]) -> dict[str, object]:

@@ -9,6 +9,7 @@ from bot.services import Services
 from scheduler.chargeback_job import post_monthly_chargeback
 from scheduler.gpus import night_watch, sweep_gpus
 from scheduler.jobs import refresh_freshness
+from scheduler.sync import sync_sources
 from scheduler.tickets import poll_tickets
 
 
@@ -43,6 +44,17 @@ def build_scheduler(services: Services, metrics: Metrics) -> BackgroundScheduler
         coalesce=True,
         max_instances=1,
     )
+    if services.settings.sources:  # issue 15: keep the store fresh with no command typed
+        scheduler.add_job(
+            sync_sources,
+            "interval",
+            hours=services.settings.sync_every_hours,
+            args=[services, metrics],
+            id="sync_sources",
+            next_run_time=services.clock(),
+            coalesce=True,
+            max_instances=1,
+        )
     # economics (issue 16): last month's chargeback, on the 1st at 09:00 UTC
     if services.settings.chargeback_channel:
         scheduler.add_job(

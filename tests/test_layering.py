@@ -85,6 +85,11 @@ RULES = [
         "actions get their cloud port and store injected; they know no SDK and no Slack",
     ),
     (
+        "bot/sync",
+        ("slack_sdk", "slack_bolt", "handlers", "scheduler", "boto3", "botocore"),
+        "syncs reach AWS only through the bot/aws adapters",
+    ),
+    (
         "bot/tickets",
         ("slack_sdk", "slack_bolt", "handlers", "scheduler", "jira", "boto3", "bot.services"),
         "the ticket flow uses the tracker port; only bot/jira.py imports the jira library",

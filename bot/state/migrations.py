@@ -13,6 +13,7 @@ from sqlite_utils.migrations import Migrations
 
 from bot.costs.schema import migrations as cost_migrations
 from bot.state import audit, findings, idempotency, prices, tickets
+from bot.state import sync as sync_state
 
 MIGRATION_SETS: tuple[Migrations, ...] = (
     cost_migrations,
@@ -20,6 +21,7 @@ MIGRATION_SETS: tuple[Migrations, ...] = (
     audit.migrations,  # gpus: the audit log of actions
     idempotency.migrations,  # gpus: exactly-once action keys
     prices.migrations,  # gpus: refreshed instance prices
+    sync_state.migrations,  # sync: runs, API spend and S3 ETags
     tickets.migrations,
     # one line per area, e.g. `scheduler_state.migrations,`
 )
