@@ -86,6 +86,11 @@ def render(data: dict[str, object]) -> str:
     from bench.render_insights import render_insights  # anomalies and forecast (issue 12)
 
     out += render_insights(data)
+    phrasing = data.get("phrasing")
+    if isinstance(phrasing, dict) and "parse_cpu_ms" in phrasing:
+        from bench.bench_phrasing import render_section
+
+        out += render_section(phrasing)
     out += ["## Notes", ""] + [f"- {n}" for n in NOTES] + [""]
     return "\n".join(out)
 
@@ -216,7 +221,14 @@ def _issue18(data: dict[str, object]) -> list[str]:
 
 def main(scale: int = 1) -> None:
     """Run all benchmarks (and the ingest of the org x ``scale`` when > 1), then write the page."""
-    from bench import bench_ingest, bench_insights, bench_queries, bench_slack, bench_startup
+    from bench import (
+        bench_ingest,
+        bench_insights,
+        bench_phrasing,
+        bench_queries,
+        bench_slack,
+        bench_startup,
+    )
 
     bench_ingest.main()
     bench_queries.main()
@@ -225,6 +237,7 @@ def main(scale: int = 1) -> None:
     bench_startup.main()
     if scale > 1:
         bench_ingest.main(scale, duckdb=False)  # RSS at scale; DuckDB's time at 1x is the ratio
+    bench_phrasing.main([])
     DOC.write_text(render(json.loads(RESULTS.read_text())))
     print(f"wrote {DOC}")
 

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.console import Console
 
-from bot.commands import economics
+from bot.commands import economics, gpus
 from bot.commands import jira as jira_commands
 from bot.commands import scheduler as scheduler_commands
+from bot.commands import sync as sync_commands
 from bot.commands.common import fail as _fail
 from bot.commands.common import run_or_exit as _run
 from bot.commands.common import settings_for as _settings
@@ -30,6 +31,7 @@ from bot.costs.model import complete_through
 from bot.errors import CostbotError
 from bot.money import format_money
 from bot.settings import Settings
+from bot.sync.report import sync_status_lines
 from bot.terminal import table_renderer
 from bot.text_report import TextTable, answer_text, ingest_text
 
@@ -59,6 +61,9 @@ usage: costbot cost [FILTER ...] [by DIM] [PERIOD] [untagged [KEY ...]] [top N] 
            | 2024-09 | 2024-09-01..2024-09-15
   untagged [KEY ...]  spend missing the tag(s) (default: the allocation tags)
   measure  effective (amortized, default) | billed (unblended) | list
+  tag:KEY VALUE, by tag:KEY   the tag, even where KEY is also a dimension (dim:NAME: the dimension)
+
+or just ask, in one quoted argument: costbot cost "EC2 costs last 30 days"
 """
 
 
@@ -85,6 +90,7 @@ def ingest_command(
     out, err = Console(), Console(stderr=True)
 
     def run() -> None:
+        from bot.costs.freshness import delivery_currencies
         from bot.costs.ingest import ingest
 
         remote = services.s3_exports() if any(i.startswith("s3://") for i in inputs) else None
@@ -100,7 +106,7 @@ def ingest_command(
                 progress=shown.rows,
                 phase=shown.phase,
             )
-        click.echo(ingest_text(result, table_renderer(out)))
+        click.echo(ingest_text(result, table_renderer(out), delivery_currencies(services.store)))
 
     _run(run)
 
@@ -193,6 +199,8 @@ def status_command(db: str | None) -> None:
         )
     click.echo(table_renderer(Console())(table))
     click.echo(complete_through(services.store.data_through()))
+    for line in sync_status_lines(services.store, services.clock().date()):
+        click.echo(line)
 
 
 @main.command("sample")
@@ -327,6 +335,11 @@ def _exit_now() -> None:
 # main.add_command(<area>.<command>)
 for _command in scheduler_commands.COMMANDS:  # jobs, digests, anomalies, budgets (issue 12)
     main.add_command(_command)
+main.add_command(gpus.idle_command)
+main.add_command(gpus.now_command)
+main.add_command(gpus.prices_group)
+main.add_command(gpus.audit_command)
+main.add_command(sync_commands.sync_command)
 main.add_command(economics.chargeback_command)
 main.add_command(economics.hints_command)
 main.add_command(economics.unit_command)

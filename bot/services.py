@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.costs.query import CostQueryEngine
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from jira import JIRA
 
     from bot.aws.endpoint_metrics import SageMakerEndpointMetrics
+    from bot.aws.gpu_fleet import AwsGpuFleet
+    from bot.aws.pricing import AwsPriceList
     from bot.aws.s3_exports import S3ExportSource
     from bot.jira import JiraTracker
     from bot.jira_settings import JiraSettings
@@ -46,28 +48,131 @@ class Services:
     engine: CostQueryEngine
     clock: Callable[[], datetime] = utc_now
     _boto_clients: dict[str, Any] = field(default_factory=dict)
+    _assumed: dict[str, tuple[datetime, dict[str, str]]] = field(default_factory=dict)
+    _assumed_at: dict[str, str] = field(default_factory=dict)
+    _clients_lock: threading.RLock = field(default_factory=threading.RLock)
+    _gpu_fleet: AwsGpuFleet | None = None
     metrics: Metrics = field(default_factory=Metrics)
     _jira: dict[str, Any] = field(default_factory=dict)
     _jira_lock: threading.RLock = field(default_factory=threading.RLock)
 
-    def aws_client(self, service: str) -> Any:
-        """Return a boto3 client (honours ``AWS_ENDPOINT_URL`` for moto and proxies)."""
-        if service not in self._boto_clients:
-            import boto3
+    def aws_client(
+        self, service: str, region: str | None = None, *, account: str | None = None
+    ) -> Any:
+        """Return a boto3 client (honours ``AWS_ENDPOINT_URL`` for moto and proxies).
 
-            session: Any = boto3.session.Session()  # typed per service; the name is dynamic
-            self._boto_clients[service] = session.client(
-                service,
-                region_name=self.settings.aws_region,
-                endpoint_url=self.settings.aws_endpoint_url,
-            )
-        return self._boto_clients[service]
+        ``region`` defaults to ``AWS_REGION``; ``account`` names an account of
+        ``COSTBOT_ACCOUNT_ROLES``, whose role is assumed (credentials renewed before they expire).
+        """
+        region = region or self.settings.aws_region
+        role = self.settings.gpus.account_roles.get(account) if account else None
+        key = f"{service}|{region}|{account if role else ''}"
+        with self._clients_lock:
+            credentials: dict[str, str] = {}
+            if role and account:
+                credentials = self._assumed_credentials(account, role)
+                if self._assumed_at.get(key) != credentials.get("aws_session_token"):
+                    self._boto_clients.pop(key, None)
+            if key not in self._boto_clients:
+                import boto3
+
+                session: Any = boto3.session.Session()  # typed per service; the name is dynamic
+                self._boto_clients[key] = session.client(
+                    service,
+                    region_name=region,
+                    endpoint_url=self.settings.aws_endpoint_url,
+                    **credentials,
+                )
+                if credentials:
+                    self._assumed_at[key] = credentials["aws_session_token"]
+            return self._boto_clients[key]
+
+    def _assumed_credentials(self, account: str, role_arn: str) -> dict[str, str]:
+        """Assume the account's role (cached until five minutes before expiry)."""
+        cached = self._assumed.get(account)
+        now = self.clock()
+        if cached and cached[0] - timedelta(minutes=5) > now:
+            return cached[1]
+        import boto3
+
+        session: Any = boto3.session.Session()
+        sts = session.client(
+            "sts", region_name=self.settings.aws_region, endpoint_url=self.settings.aws_endpoint_url
+        )
+        answer = sts.assume_role(RoleArn=role_arn, RoleSessionName="costbot")["Credentials"]
+        credentials = {
+            "aws_access_key_id": answer["AccessKeyId"],
+            "aws_secret_access_key": answer["SecretAccessKey"],
+            "aws_session_token": answer["SessionToken"],
+        }
+        expires = answer["Expiration"]
+        self._assumed[account] = (
+            expires if expires.tzinfo else expires.replace(tzinfo=UTC),
+            credentials,
+        )
+        return credentials
+
+    def gpu_fleet(self) -> AwsGpuFleet:
+        """Return the GPU inventory, metrics and stop adapter over every region and account."""
+        if self._gpu_fleet is None:
+            self._gpu_fleet = self._build_gpu_fleet()
+        return self._gpu_fleet
+
+    def _build_gpu_fleet(self) -> AwsGpuFleet:
+        from bot.aws.gpu_fleet import AwsGpuFleet  # botocore loads only when GPUs are swept
+
+        gpus = self.settings.gpus
+        return AwsGpuFleet(
+            self.aws_client,
+            regions=gpus.regions or (self.settings.aws_region,),
+            accounts=tuple(gpus.account_roles),
+            aliases=dict(self.settings.tag_aliases),
+            period_seconds=gpus.metrics_period_seconds,
+        )
+
+    def price_list(self) -> AwsPriceList:
+        """Return the AWS Pricing API adapter (its endpoint lives in us-east-1)."""
+        from bot.aws.pricing import AwsPriceList
+
+        return AwsPriceList(self.aws_client("pricing", "us-east-1"))
 
     def s3_exports(self) -> S3ExportSource:
         """Return the S3 export reader."""
         from bot.aws.s3_exports import S3ExportSource  # botocore loads only when S3 is used
 
         return S3ExportSource(self.aws_client("s3"))
+
+    # -- sync (issue 15): clients with retries, profile and assumed role ---------------------
+
+    def sync_client(self, service: str) -> Any:
+        """Return a fresh boto3 client for a sync: retry mode, profile, role, endpoints.
+
+        Built per sync rather than cached, so an assumed role's credentials are new
+        each time. ``AWS_ENDPOINT_URL_COST_EXPLORER`` beats ``AWS_ENDPOINT_URL`` for ``ce``.
+        """
+        import boto3
+        from botocore.config import Config
+
+        s = self.settings
+        retries: Any = {"mode": s.aws_retry_mode, "max_attempts": s.aws_max_attempts}
+        config = Config(retries=retries)
+        session: Any = boto3.session.Session(profile_name=s.aws_profile)
+        endpoint = s.aws_endpoint_url
+        if s.aws_role_arn:
+            sts = session.client("sts", region_name=s.aws_region, endpoint_url=endpoint)
+            creds = sts.assume_role(RoleArn=s.aws_role_arn, RoleSessionName="costbot-sync")[
+                "Credentials"
+            ]
+            session = boto3.session.Session(
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"],
+            )
+        if service == "ce" and s.ce_endpoint_url:
+            endpoint = s.ce_endpoint_url
+        return session.client(
+            service, region_name=s.aws_region, endpoint_url=endpoint, config=config
+        )
 
     def endpoint_metrics(self) -> SageMakerEndpointMetrics:
         """Return the SageMaker endpoint invocations reader (CloudWatch)."""
@@ -159,6 +264,10 @@ class Services:
                     self.engine, default_measure=self.settings.measure, question_of=question_of
                 ),
             )
+            from bot.gpu_tickets import PREFIX as IDLE_PREFIX
+            from bot.gpu_tickets import IdleFindingSource
+
+            registry.register(IDLE_PREFIX, IdleFindingSource(self.store))  # GPUs (issue 13)
             self._jira["findings"] = registry
         registry_: FindingRegistry = self._jira["findings"]
         return registry_
@@ -228,10 +337,15 @@ def build_services(
         default_top=settings.top_n,
         week_start=settings.week_start,
     )
-    return Services(
+    services = Services(
         settings=settings,
         store=store,
         engine=engine,
         clock=clock,
         metrics=Metrics(store.data_through),
     )
+    from bot.sync.report import SyncCollector  # issue 15: sync figures in /metrics
+
+    collector: Any = SyncCollector(store, lambda: clock().date())  # a prometheus Collector
+    services.metrics.registry.register(collector)
+    return services

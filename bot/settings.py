@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.costs.tags import parse_aliases
 from bot.errors import SettingsError
@@ -43,6 +45,22 @@ class Settings:
     scan_at: str = "06:00"
     anomaly_min_impact: float = 100.0
     anomaly_min_percent: float = 20.0
+    gpus: GpuSettings = field(default_factory=lambda: GpuSettings())
+    # -- sync (issue 15): sources, schedule, Cost Explorer, Athena ------------------------
+    sources: tuple[str, ...] = ()
+    sync_every_hours: float = 6.0
+    aws_profile: str | None = None
+    aws_role_arn: str | None = None
+    aws_retry_mode: str = "adaptive"
+    aws_max_attempts: int = 8
+    ce_endpoint_url: str | None = None
+    ce_max_requests_per_day: int = 40
+    athena_database: str | None = None
+    athena_table: str | None = None
+    athena_workgroup: str = "primary"
+    athena_output: str | None = None
+    athena_export: str = "cur2"
+    athena_resource_days: int = 14
     # economics (issue 16): chargeback rules and channel, unit-cost target, run tags
     allocation_rules: Path | None = None
     chargeback_channel: str | None = None
@@ -104,6 +122,8 @@ class Settings:
         if env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION"):
             kw["aws_region"] = env.get("AWS_REGION") or env["AWS_DEFAULT_REGION"]
         kw.update(_speaking_first_settings(env))
+        kw["gpus"] = parse_gpu_settings(env)
+        kw.update(sync_settings(env))
         kw.update(_economics_from_env(env))
         kw.update(_operations_from_env(env))
         jira = jira_settings_from_env(env)
@@ -138,6 +158,218 @@ def _speaking_first_settings(env: Mapping[str, str]) -> dict[str, object]:
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
             raise SettingsError(f"COSTBOT_SCAN_AT must be HH:MM (UTC), got {at!r}")
         kw["scan_at"] = at
+    return kw
+
+
+# -- GPUs: inventory, idle detection, burn rate and the Stop button (issue 13) ----------------
+
+
+@dataclass(frozen=True)
+class GpuSettings:
+    """What the GPU sweep, the idle rules and the Stop button need (``COSTBOT_*``)."""
+
+    regions: tuple[str, ...] = ()  # empty: AWS_REGION alone
+    account_roles: Mapping[str, str] = field(default_factory=dict)  # account id -> role ARN
+    protect_tag: str = "costbot:protect"
+    protected_environments: tuple[str, ...] = ("prod", "production")
+    team_channels: Mapping[str, str] = field(default_factory=dict)  # team -> channel id
+    default_channel: str | None = None
+    stop_users: tuple[str, ...] = ()  # Slack user ids U… and user-group ids S…
+    stop_owner_by_email: bool = False
+    idle_window_hours: float = 2.0
+    idle_lookback_hours: float = 24.0
+    metrics_period_seconds: int = 300
+    idle_gpu_percent: float = 5.0
+    held_memory_mib: float = 1024.0
+    idle_cpu_percent: float = 5.0
+    idle_network_mb_per_hour: float = 50.0
+    sweep_minutes: int = 10
+    team_hourly_limits: Mapping[str, Decimal] = field(default_factory=dict)
+    night_watch: bool = False
+    night_environments: tuple[str, ...] = ("dev", "development", "staging", "test")
+    night_start: time = time(20, 0)
+    night_end: time = time(7, 0)
+    night_timezone: str = "UTC"
+
+
+def _pairs(var: str, text: str) -> dict[str, str]:
+    """Parse ``a=b,c=d`` (spaces allowed around items)."""
+    out: dict[str, str] = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise SettingsError(
+                f"{var}: expected key=value items separated by commas, got {item!r}"
+            )
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _words(text: str, *, lower: bool = False) -> tuple[str, ...]:
+    items = (w.strip() for w in text.split(","))
+    return tuple(w.lower() if lower else w for w in items if w)
+
+
+def _number(env: Mapping[str, str], var: str, default: float) -> float:
+    if not env.get(var):
+        return default
+    try:
+        value = float(env[var])
+    except ValueError as exc:
+        raise SettingsError(f"{var} must be a number, got {env[var]!r}") from exc
+    if value < 0:
+        raise SettingsError(f"{var} must not be negative, got {env[var]!r}")
+    return value
+
+
+def _clock_time(var: str, text: str) -> time:
+    try:
+        return time.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise SettingsError(f"{var} must be a time such as 20:00, got {text!r}") from exc
+
+
+def parse_gpu_settings(env: Mapping[str, str]) -> GpuSettings:
+    """Read the GPU settings; every error names the variable to fix."""
+    kw: dict[str, object] = {}
+    if env.get("COSTBOT_REGIONS"):
+        kw["regions"] = _words(env["COSTBOT_REGIONS"])
+    if env.get("COSTBOT_ACCOUNT_ROLES"):
+        roles = _pairs("COSTBOT_ACCOUNT_ROLES", env["COSTBOT_ACCOUNT_ROLES"])
+        for account, arn in roles.items():
+            if not (account.isdigit() and len(account) == 12 and arn.startswith("arn:")):
+                raise SettingsError(
+                    "COSTBOT_ACCOUNT_ROLES: expected 123456789012=arn:aws:iam::123456789012:role/"
+                    f"name items, got {account}={arn}"
+                )
+        kw["account_roles"] = roles
+    if env.get("COSTBOT_PROTECT_TAG"):
+        kw["protect_tag"] = env["COSTBOT_PROTECT_TAG"].strip()
+    if env.get("COSTBOT_PROTECTED_ENVIRONMENTS") is not None:
+        kw["protected_environments"] = _words(env["COSTBOT_PROTECTED_ENVIRONMENTS"], lower=True)
+    if env.get("COSTBOT_TEAM_CHANNELS"):
+        kw["team_channels"] = _pairs("COSTBOT_TEAM_CHANNELS", env["COSTBOT_TEAM_CHANNELS"])
+    if env.get("COSTBOT_DEFAULT_CHANNEL"):
+        kw["default_channel"] = env["COSTBOT_DEFAULT_CHANNEL"].strip()
+    if env.get("COSTBOT_STOP_USERS"):
+        ids = _words(env["COSTBOT_STOP_USERS"])
+        bad = [i for i in ids if not (i[:1] in ("U", "W", "S") and i.isalnum())]
+        if bad:
+            raise SettingsError(
+                "COSTBOT_STOP_USERS: expected Slack user ids (U…) or user-group ids (S…), "
+                f"got {bad}"
+            )
+        kw["stop_users"] = ids
+    if env.get("COSTBOT_STOP_OWNER_BY_EMAIL"):
+        flag = env["COSTBOT_STOP_OWNER_BY_EMAIL"].strip().lower()
+        if flag not in ("true", "false", "1", "0", "yes", "no"):
+            raise SettingsError("COSTBOT_STOP_OWNER_BY_EMAIL must be true or false")
+        kw["stop_owner_by_email"] = flag in ("true", "1", "yes")
+    for name, var in (
+        ("idle_window_hours", "COSTBOT_IDLE_WINDOW_HOURS"),
+        ("idle_lookback_hours", "COSTBOT_IDLE_LOOKBACK_HOURS"),
+        ("idle_gpu_percent", "COSTBOT_IDLE_GPU_PERCENT"),
+        ("held_memory_mib", "COSTBOT_IDLE_HELD_MEMORY_MIB"),
+        ("idle_cpu_percent", "COSTBOT_IDLE_CPU_PERCENT"),
+        ("idle_network_mb_per_hour", "COSTBOT_IDLE_NETWORK_MB_PER_HOUR"),
+    ):
+        kw[name] = _number(env, var, getattr(GpuSettings, name))
+    if env.get("COSTBOT_SWEEP_MINUTES"):
+        minutes = _number(env, "COSTBOT_SWEEP_MINUTES", 10)
+        if minutes < 1 or minutes != int(minutes):
+            raise SettingsError("COSTBOT_SWEEP_MINUTES must be a whole number of minutes >= 1")
+        kw["sweep_minutes"] = int(minutes)
+    if env.get("COSTBOT_METRICS_PERIOD_SECONDS"):
+        period = _number(env, "COSTBOT_METRICS_PERIOD_SECONDS", 300)
+        if period < 60 or period % 60:
+            raise SettingsError("COSTBOT_METRICS_PERIOD_SECONDS must be a multiple of 60")
+        kw["metrics_period_seconds"] = int(period)
+    if env.get("COSTBOT_TEAM_HOURLY_LIMITS"):
+        limits: dict[str, Decimal] = {}
+        for team, text in _pairs(
+            "COSTBOT_TEAM_HOURLY_LIMITS", env["COSTBOT_TEAM_HOURLY_LIMITS"]
+        ).items():
+            try:
+                limits[team] = Decimal(text)
+            except InvalidOperation as exc:
+                raise SettingsError(
+                    f"COSTBOT_TEAM_HOURLY_LIMITS: {team}={text} is not a dollar amount per hour"
+                ) from exc
+        kw["team_hourly_limits"] = limits
+    if env.get("COSTBOT_NIGHT_WATCH"):
+        kw["night_watch"] = env["COSTBOT_NIGHT_WATCH"].strip().lower() in ("true", "1", "yes")
+    if env.get("COSTBOT_NIGHT_ENVIRONMENTS"):
+        kw["night_environments"] = _words(env["COSTBOT_NIGHT_ENVIRONMENTS"], lower=True)
+    if env.get("COSTBOT_NIGHT_HOURS"):
+        start, sep, end = env["COSTBOT_NIGHT_HOURS"].partition("-")
+        if not sep:
+            raise SettingsError("COSTBOT_NIGHT_HOURS must look like 20:00-07:00")
+        kw["night_start"] = _clock_time("COSTBOT_NIGHT_HOURS", start)
+        kw["night_end"] = _clock_time("COSTBOT_NIGHT_HOURS", end)
+    if env.get("COSTBOT_NIGHT_TIMEZONE"):
+        tz = env["COSTBOT_NIGHT_TIMEZONE"].strip()
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise SettingsError(f"COSTBOT_NIGHT_TIMEZONE: unknown time zone {tz!r}") from exc
+        kw["night_timezone"] = tz
+    return GpuSettings(**kw)  # type: ignore[arg-type]
+
+
+SOURCE_KINDS = ("s3", "ce", "athena")
+
+
+def sync_settings(env: Mapping[str, str]) -> dict[str, object]:
+    """Parse the sync variables (``COSTBOT_SOURCES``, ``COSTBOT_CE_*``, ``COSTBOT_ATHENA_*`` …)."""
+    kw: dict[str, object] = {}
+    if env.get("COSTBOT_SOURCES"):
+        sources = tuple(s.strip() for s in env["COSTBOT_SOURCES"].split(",") if s.strip())
+        for source in sources:
+            if not (source.startswith("s3://") or source in ("ce", "athena")):
+                raise SettingsError(
+                    f"COSTBOT_SOURCES: {source!r} is not a source; use s3://bucket/prefix, "
+                    "ce or athena, separated by commas"
+                )
+        kw["sources"] = sources
+    for name, var, kind in (
+        ("sync_every_hours", "COSTBOT_SYNC_EVERY_HOURS", float),
+        ("aws_max_attempts", "COSTBOT_AWS_MAX_ATTEMPTS", int),
+        ("ce_max_requests_per_day", "COSTBOT_CE_MAX_REQUESTS_PER_DAY", int),
+        ("athena_resource_days", "COSTBOT_ATHENA_RESOURCE_DAYS", int),
+    ):
+        if env.get(var):
+            try:
+                value = kind(env[var])
+            except ValueError as exc:
+                raise SettingsError(f"{var} must be a number, got {env[var]!r}") from exc
+            if value <= 0 and var != "COSTBOT_CE_MAX_REQUESTS_PER_DAY":
+                raise SettingsError(f"{var} must be above zero, got {env[var]!r}")
+            if value < 0:
+                raise SettingsError(f"{var} must not be negative, got {env[var]!r}")
+            kw[name] = value
+    for name, var in (
+        ("aws_profile", "AWS_PROFILE"),
+        ("aws_role_arn", "COSTBOT_AWS_ROLE_ARN"),
+        ("ce_endpoint_url", "AWS_ENDPOINT_URL_COST_EXPLORER"),
+        ("athena_database", "COSTBOT_ATHENA_DATABASE"),
+        ("athena_table", "COSTBOT_ATHENA_TABLE"),
+        ("athena_workgroup", "COSTBOT_ATHENA_WORKGROUP"),
+        ("athena_output", "COSTBOT_ATHENA_OUTPUT"),
+    ):
+        if env.get(var):
+            kw[name] = env[var].strip()
+    if env.get("COSTBOT_AWS_RETRY_MODE"):
+        mode = env["COSTBOT_AWS_RETRY_MODE"].strip().lower()
+        if mode not in ("adaptive", "standard"):
+            raise SettingsError("COSTBOT_AWS_RETRY_MODE must be adaptive or standard")
+        kw["aws_retry_mode"] = mode
+    if env.get("COSTBOT_ATHENA_EXPORT"):
+        export = env["COSTBOT_ATHENA_EXPORT"].strip().lower()
+        if export not in ("cur2", "focus"):
+            raise SettingsError("COSTBOT_ATHENA_EXPORT must be cur2 or focus")
+        kw["athena_export"] = export
     return kw
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -84,8 +84,16 @@ def group_table(answer: CostAnswer) -> TextTable:
     return table
 
 
-def ingest_text(result: IngestResult, render_table: TableRenderer = plain_table) -> str:
-    """Summarise an ingest per billing period and provider, then list bad rows."""
+def ingest_text(
+    result: IngestResult,
+    render_table: TableRenderer = plain_table,
+    currencies: Mapping[tuple[str, str, str], str] | None = None,
+) -> str:
+    """Summarise an ingest per billing period and provider, then list bad rows.
+
+    ``currencies`` maps (provider, billing account, billing period) to the delivery's
+    currency, so amounts are never shown with a ``$`` they do not have.
+    """
     out = []
     for f in result.files:
         extra = f", {f.rows_skipped} skipped" if f.rows_skipped else ""
@@ -97,14 +105,15 @@ def ingest_text(result: IngestResult, render_table: TableRenderer = plain_table)
         (False, False, False, True, True, True, True, False),
     )
     for d in result.deliveries:
+        cur = (currencies or {}).get((d.provider, d.billing_account, d.billing_period), "USD")
         table.rows.append(
             (
                 d.billing_period,
                 d.provider,
                 d.billing_account,
                 str(d.lines),
-                format_money(d.billed),
-                format_money(d.effective),
+                format_money(d.billed, cur),
+                format_money(d.effective, cur),
                 str(d.rows_skipped),
                 f"(replaced {', '.join(d.replaced_exports)}: the same charges)"
                 if d.replaced_exports

@@ -22,6 +22,7 @@ from slack_bolt.request.internals import build_context
 
 from bot.metrics import CONTENT_TYPE
 from bot.services import Services
+from bot.sync.report import sync_health
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -47,6 +48,7 @@ def health(services: Services) -> tuple[int, dict[str, Any]]:
         "data_through": through.isoformat() if through else None,
         "data_age_hours": round(age, 1) if age is not None else None,
         "stale": age is None or age > STALE_AFTER_HOURS,
+        "sync": sync_health(services.store, services.clock().date()),
     }
 
 

@@ -15,6 +15,13 @@ from handlers.app_home import app_home_opened
 from handlers.cost_buttons import pick_reading_action, regroup_action, share_answer_action
 from handlers.cost_command import ack_cost_command, answer_cost_command
 from handlers.errors import error_handler
+from handlers.gpus import (
+    keep_reason_submission,
+    keep_running_action,
+    night_keep_action,
+    snooze_action,
+    stop_instance_action,
+)
 from handlers.retries import RetryDeduplicator
 from handlers.speak_first import ack_anomaly_action, anomaly_action
 from handlers.tickets import (
@@ -38,6 +45,13 @@ def register(app: App, services: Services) -> None:
     app.event("app_home_opened")(app_home_opened)
     for action_id in ids.ANOMALY_ACTIONS:  # anomaly alert buttons (issue 12)
         app.action(action_id)(ack=ack_anomaly_action, lazy=[anomaly_action])
+    # GPU findings (issue 13): Stop / Snooze / Keep running
+    app.action(ids.GPU_STOP)(ack=_ack, lazy=[stop_instance_action])
+    app.action(ids.GPU_SNOOZE)(ack=_ack, lazy=[snooze_action])
+    app.action(ids.GPU_SNOOZE_UNTIL)(ack=_ack, lazy=[snooze_action])
+    app.action(ids.GPU_KEEP)(ack=_ack, lazy=[keep_running_action])
+    app.view(ids.GPU_KEEP_VIEW)(keep_reason_submission)
+    app.action(ids.GPU_NIGHT_KEEP)(ack=_ack, lazy=[night_keep_action])
     # Jira tickets (issue 14): the button, the modal, Retry.
     app.action(ids.OPEN_TICKET)(ack=ack_ticket, lazy=[open_ticket_action])
     app.action(ids.RETRY_TICKET)(ack=ack_ticket, lazy=[retry_ticket_action])

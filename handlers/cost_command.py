@@ -14,6 +14,7 @@ from bot.costs.query import NoDataYet
 from bot.services import Services
 from handlers.economics_command import answer_economics
 from handlers.errors import answers_on_failure
+from handlers.gpus import gpu_command
 from handlers.speak_first import route_subcommand
 from handlers.tickets import answer_ticket_ref
 
@@ -37,6 +38,8 @@ def answer_cost_command(
     text = slack_unescape(body.get("text") or "").strip()
     # `/cost subscribe|subscriptions|unsubscribe|budget|budgets …` (issue 12) come first.
     if route_subcommand(services, text, body, respond, client):
+        return
+    if gpu_command(services, text, respond):  # `/cost idle`, `/cost now [team X]` (issue 13)
         return
     # economics (issue 16): /cost chargeback | hints | unit, before the cost grammar
     if answer_economics(services, text, respond, body=body, client=context.get("client")):
@@ -122,6 +125,7 @@ def answer_or_help(
             question=text,
             default_measure=services.settings.measure,
             default_top=engine.default_top,
+            explicit_dimensions=engine.vocabulary().clashing_dimensions(),
             ticket_ref=answer_ticket_ref(services, answer),
         ),
     )

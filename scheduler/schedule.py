@@ -15,9 +15,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from bot.metrics import Metrics
 from bot.services import Services
 from scheduler.chargeback_job import post_monthly_chargeback
+from scheduler.gpus import night_watch, sweep_gpus
 from scheduler.insight_jobs import insight_jobs
 from scheduler.jobs import refresh_freshness
 from scheduler.runner import JobRunner, JobSpec
+from scheduler.sync import sync_sources
 from scheduler.tickets import poll_tickets
 
 TICK_SECONDS = 60
@@ -83,6 +85,36 @@ def build_scheduler(
             coalesce=True,
             max_instances=1,
             next_run_time=datetime.now(UTC) + timedelta(seconds=FIRST_TICK_SECONDS),
+        )
+    # GPUs (issue 13): idle findings, live burn rate, run-rate alerts
+    scheduler.add_job(
+        sweep_gpus,
+        "interval",
+        minutes=services.settings.gpus.sweep_minutes,
+        args=[services],
+        id="sweep_gpus",
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        night_watch,
+        "interval",
+        minutes=5,
+        args=[services],
+        id="night_watch",
+        coalesce=True,
+        max_instances=1,
+    )
+    if services.settings.sources:  # issue 15: keep the store fresh with no command typed
+        scheduler.add_job(
+            sync_sources,
+            "interval",
+            hours=services.settings.sync_every_hours,
+            args=[services, metrics],
+            id="sync_sources",
+            next_run_time=services.clock(),
+            coalesce=True,
+            max_instances=1,
         )
     # economics (issue 16): last month's chargeback, on the 1st at 09:00 UTC
     if services.settings.chargeback_channel:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,13 @@ from vendored import BESIDE, FOCUS_EXAMPLES, SPECS
 
 from bot.costs.query import CostQueryEngine
 from bot.costs.store import CostStore
+
+# moto's request recorder (the GPU tests count StopInstances with it) writes to
+# ./moto_recording unless told otherwise; keep it out of the checkout. Set before any test
+# module imports moto, which reads the variable once.
+os.environ.setdefault(
+    "MOTO_RECORDER_FILEPATH", str(Path(tempfile.gettempdir()) / f"costbot-moto-{os.getpid()}.rec")
+)
 
 # CI explores the same examples on every run, so a red CI is always reproducible; locally the
 # search stays random (and remembers its failures in .hypothesis/).

@@ -54,6 +54,15 @@ def test_json_carries_the_reading_and_keeps_its_keys(db: str) -> None:
     assert data["total"] == "3352.50"  # 30 days of the three teams' instances
 
 
+def test_ingest_prints_the_deliverys_currency(tmp_path: Path) -> None:
+    rows = [focus_row("2024-10-01", "80.00")]
+    rows[0]["BillingCurrency"] = "EUR"
+    bill = write_csv(tmp_path / "eur.csv", rows)
+    result = CliRunner().invoke(main, ["ingest", "--db", str(tmp_path / "e.db"), "-q", str(bill)])
+    assert result.exit_code == 0, result.output
+    assert "€80.00" in result.output and "$" not in result.output  # was "$80.00"
+
+
 def test_the_cli_prints_the_answers_currency(euro_db: str) -> None:
     cost = CliRunner().invoke(main, ["cost", "--db", euro_db, "2024-10"])
     assert cost.exit_code == 0, cost.output

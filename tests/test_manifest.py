@@ -19,6 +19,7 @@ ALLOWED_BOT_SCOPES = {
     "chat:write": "posting shared answers, digests and alerts",
     "chat:write.public": "posting in public channels without an invitation (opt-in)",
     "files:write": "digest chart images",
+    "usergroups:read": "user groups in COSTBOT_STOP_USERS (who may stop idle GPUs)",
 }
 
 

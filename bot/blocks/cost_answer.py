@@ -11,7 +11,7 @@ no tag value can break the message or ping a channel.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -74,6 +74,7 @@ def cost_answer_blocks(
     default_untagged: Sequence[str] = (),
     team_key: str | None = "team",
     default_top: int | None = None,
+    explicit_dimensions: Collection[str] = (),
     ticket_ref: str | None = None,
 ) -> list[dict[str, Any]]:
     """Build the Block Kit message answering ``question``.
@@ -100,6 +101,7 @@ def cost_answer_blocks(
             default_untagged=default_untagged,
             team_key=team_key,
             default_top=default_top,
+            explicit_dimensions=explicit_dimensions,
         )
         ticket = ticket_button(ticket_ref) if ticket_ref else None
         if ticket:
@@ -252,6 +254,7 @@ def _buttons(
     default_untagged: Sequence[str],
     team_key: str | None,
     default_top: int | None = None,
+    explicit_dimensions: Collection[str] = (),
 ) -> list[dict[str, Any]]:
     plain = replace(query, share=False)
 
@@ -261,6 +264,7 @@ def _buttons(
             default_measure=default_measure,
             default_untagged=default_untagged,
             default_top=default_top,
+            explicit_dimensions=explicit_dimensions,
         )
 
     candidates: list[tuple[str, str, str]] = []

@@ -34,6 +34,11 @@ GRAMMAR = "\n".join(
         "• *share*: post the answer in the channel instead of only to you",
         "• *who pays, what to change, unit costs*: `/cost chargeback [last month|2024-09] "
         "[by team]`, `/cost hints [team X]`, `/cost unit [endpoint X|team X] [last 30d]`",
+        "• `tag:KEY VALUE` / `by tag:KEY` always mean the tag, `dim:NAME` the built-in "
+        "dimension (for a tag key named like one, e.g. `service`)",
+        "Or just ask: `what did ai-research spend on SageMaker last week?`, "
+        "`EC2 costs last 30 days`, `which team spent the most yesterday`, "
+        "`untagged spend last month by account`. Every answer says how it read you.",
     ]
 )
 

@@ -68,6 +68,31 @@ def fits_value(text: str) -> bool:
     return bool(text.strip()) and slack_len(text) <= MAX_BUTTON_VALUE
 
 
+# -- GPU findings (issue 13). Their values carry a finding id
+# (``idle:<account>:<region>:<resource-id>``), never state: a click looks the finding up
+# in the store and re-checks the resource.
+
+GPU_STOP = "gpu_stop"
+"""Stop the finding's instance or notebook (with a confirm dialog); value: the finding id."""
+
+GPU_SNOOZE = "gpu_snooze"
+"""Snooze menu (static_select); option values: ``<1d|7d>|<finding id>``."""
+
+GPU_SNOOZE_UNTIL = "gpu_snooze_until"
+"""Snooze until a date (datepicker); the block_id is ``snooze:<finding id>``."""
+
+GPU_KEEP = "gpu_keep"
+"""Keep running: opens a modal asking why; value: the finding id."""
+
+GPU_KEEP_VIEW = "gpu_keep_reason"
+"""The callback_id of the "Keep running" modal; private_metadata: finding id, channel, ts."""
+
+GPU_NIGHT_KEEP = "gpu_night_keep"
+"""Night watch: keep this instance running tonight; value: the finding-style id of the instance."""
+
+GPU_ALL = (GPU_STOP, GPU_SNOOZE, GPU_SNOOZE_UNTIL, GPU_KEEP, GPU_NIGHT_KEEP)
+
+
 def pick_reading_id(index: int) -> str:
     """Return the action id of the ``index``-th reading button of a message."""
     return f"{PICK_READING}_{index}"

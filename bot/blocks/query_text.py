@@ -31,7 +31,7 @@ itself one of ``by``, ``untagged``, ``top``, ``measure``, ``share``.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from bot.costs.grammar import DIMENSION_WORDS, KEYWORDS, MEASURE_WORDS
 from bot.costs.model import DIMENSIONS, CostQuery, PeriodSpec
@@ -68,8 +68,14 @@ def period_text(period: PeriodSpec) -> str:
     return kind  # today, yesterday, mtd
 
 
-def filter_text(key: str, value: str) -> str:
-    """Say one filter: ``team ai-research``, or ``tag top 1`` for a key that is a grammar word."""
+def filter_text(key: str, value: str, explicit: Collection[str] = ()) -> str:
+    """Say one filter: ``team ai-research``, or ``tag top 1`` for a key that is a grammar word.
+
+    A dimension in ``explicit`` (one a tag key is also spelled as) is written
+    ``dim:NAME`` so the parser does not have to ask which one is meant.
+    """
+    if key in explicit:
+        return f"dim:{key} {quote(value)}"
     is_dimension = key in DIMENSIONS or key == "currency" or key.startswith("tag:")
     if is_dimension or (key.lower() not in _RESERVED and not _PERIODISH.match(key)):
         return f"{quote(key)} {quote(value)}"
@@ -82,6 +88,7 @@ def query_text(
     default_measure: str | None = None,
     default_untagged: Sequence[str] = (),
     default_top: int | None = None,
+    explicit_dimensions: Collection[str] = (),
 ) -> str:
     """Render ``query`` as the text a user would type after ``/cost``.
 
@@ -94,10 +101,12 @@ def query_text(
     The result is never empty (``mtd`` when nothing else is said), because an
     empty text asks for help.
     """
-    words = [filter_text(k, v) for k, v in query.filters]
-    words += [f"excluding {filter_text(k, v)}" for k, v in query.excludes]
+    explicit = explicit_dimensions
+    words = [filter_text(k, v, explicit) for k, v in query.filters]
+    words += [f"excluding {filter_text(k, v, explicit)}" for k, v in query.excludes]
     if query.group_by:
-        words.append(f"by {quote(query.group_by)}")
+        by = f"dim:{query.group_by}" if query.group_by in explicit else quote(query.group_by)
+        words.append(f"by {by}")
     if query.rank != "cost":
         words.append({"growth": "grew the most", "movers": "biggest movers"}[query.rank])
     if query.period.kind != "mtd" or query.compare is not None:

@@ -173,6 +173,21 @@ class Vocabulary:
             return self.tag_values.get(tag_key_of(dim), ())
         return self.dimension_values.get(dim, ())
 
+    def spellings(self, dim: str, value: str) -> list[str]:
+        """Return the stored values of a field equal to ``value`` ignoring case (cached index)."""
+        cache: dict[str, dict[str, list[str]]] = self.__dict__.setdefault("_lower_index", {})
+        index = cache.get(dim)
+        if index is None:
+            index = {}
+            for v in self.values_of(dim):
+                index.setdefault(v.lower(), []).append(v)
+            cache[dim] = index
+        return index.get(value.lower(), [])
+
+    def clashing_dimensions(self) -> set[str]:
+        """Return the dimensions a tag key is also spelled as (write them ``dim:NAME``)."""
+        return {dim for word, dim in DIMENSION_WORDS.items() if self.clashes(word)}
+
     def clashes(self, word: str) -> str | None:
         """Return the tag key a dimension word is also spelled as (``service``), if any."""
         low = word.lower()
@@ -213,18 +228,24 @@ def parse(
     *,
     default_measure: str = "effective",
     default_top: int = 10,
+    suggestions: bool = True,
 ) -> CostQuery | HelpRequest:
-    """Parse the words after ``/cost`` (or ``costbot cost``) into a query."""
+    """Parse the words after ``/cost`` (or ``costbot cost``) into a query.
+
+    ``suggestions=False`` skips the "did you mean" search (over up to every value
+    in the bill) for a first attempt whose error may not be shown at all.
+    """
     words = tokenize(text)
     if not words or (len(words) == 1 and words[0].lower() in ("help", "?", "-h", "--help")):
         return HelpRequest()
-    p = _Parser(words, vocab)
+    p = _Parser(words, vocab, suggestions=suggestions)
     p.top = default_top
     return p.run(default_measure)
 
 
 class _Parser:
-    def __init__(self, words: list[str], vocab: Vocabulary) -> None:
+    def __init__(self, words: list[str], vocab: Vocabulary, *, suggestions: bool = True) -> None:
+        self.suggestions = suggestions
         self.words = words
         self.i = 0
         self.vocab = vocab
@@ -236,6 +257,10 @@ class _Parser:
         self.measure: str | None = None
         self.share = False
         self.notes: list[str] = []
+
+    def _suggest(self, word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+        """Find "did you mean" candidates, unless asked not to (a first, fast attempt)."""
+        return suggest(word, candidates, n) if self.suggestions else []
 
     def peek(self) -> str | None:
         return self.words[self.i] if self.i < len(self.words) else None
@@ -295,7 +320,7 @@ class _Parser:
                     raise QueryParseError(
                         f"I don't know `{word}`: it is neither a word of the grammar nor a tag key "
                         "in the bill.",
-                        suggest(word, self.vocab.known_words()),
+                        self._suggest(word, self.vocab.known_words()),
                     )
                 value = self.peek()
                 if value is None or value.lower() in ("by", "untagged", "top", "measure", "share"):
@@ -327,15 +352,15 @@ class _Parser:
         if dim is None:
             raise QueryParseError(
                 f"`{word}`: no built-in dimension `{name}`.",
-                [f"{DIM_PREFIX}{d}" for d in suggest(name, DIMENSION_WORDS)],
+                [f"{DIM_PREFIX}{d}" for d in self._suggest(name, DIMENSION_WORDS)],
             )
         return dim
 
     def _clashing_filter(self, word: str, key: str, value: str) -> None:
         """Read ``service payments`` where ``service`` is a dimension and a tag key: by value."""
         dim = DIMENSION_WORDS[word.lower()]
-        in_dim = any(v.lower() == value.lower() for v in self.vocab.values_of(dim))
-        in_tag = any(v.lower() == value.lower() for v in self.vocab.tag_values[key])
+        in_dim = bool(self.vocab.spellings(dim, value))
+        in_tag = bool(self.vocab.spellings(tag_field(key), value))
         if in_dim != in_tag:
             field_ = dim if in_dim else tag_field(key)
             other = f"tag:{key}" if in_dim else f"dim:{word.lower()}"
@@ -367,7 +392,7 @@ class _Parser:
         if m is None:
             raise QueryParseError(
                 f"unknown measure `{word}`; use one of {', '.join(MEASURES)}.",
-                suggest(word, MEASURE_WORDS),
+                self._suggest(word, MEASURE_WORDS),
             )
         self.measure = m
 
@@ -379,7 +404,7 @@ class _Parser:
             if key not in self.vocab.tag_values:
                 raise QueryParseError(
                     f"cannot group by `{word}`: no tag key `{key}` in the bill.",
-                    [f"by tag:{k}" for k in suggest(key, self.vocab.tag_values)],
+                    [f"by tag:{k}" for k in self._suggest(key, self.vocab.tag_values)],
                 )
             self._set_group(tag_field(key))
             return
@@ -406,7 +431,7 @@ class _Parser:
         if dim is None:
             raise QueryParseError(
                 f"cannot group by `{word}`: not a dimension or a tag key in the bill.",
-                suggest(word, [*DIMENSION_WORDS, *self.vocab.tag_values]),
+                self._suggest(word, [*DIMENSION_WORDS, *self.vocab.tag_values]),
             )
         self._set_group(dim)
 
@@ -424,7 +449,7 @@ class _Parser:
                 self.i += 1
             elif low not in KEYWORDS and self._is_tag_like(low):
                 raise QueryParseError(
-                    f"no tag key `{word}` in the bill.", suggest(word, self.vocab.tag_values)
+                    f"no tag key `{word}` in the bill.", self._suggest(word, self.vocab.tag_values)
                 )
             else:
                 break
@@ -448,15 +473,15 @@ class _Parser:
             key = self.vocab.tag_aliases.get(key, key)
             if key not in self.vocab.tag_values:
                 raise QueryParseError(
-                    f"no tag `{key}` in the bill.", suggest(key, self.vocab.tag_values)
+                    f"no tag `{key}` in the bill.", self._suggest(key, self.vocab.tag_values)
                 )
             dim = tag_field(key)
         known = self.vocab.values_of(dim)
         label = "tag" if is_tag_field(dim) else "dimension"
         shown = tag_key_of(dim)
         # Prefer the exact spelling; a value that differs only in case is said, never hidden.
-        same_case = [v for v in known if v == value]
-        any_case = [v for v in known if v.lower() == value.lower()]
+        any_case = self.vocab.spellings(dim, value)
+        same_case = [v for v in any_case if v == value]
         if same_case:
             match = same_case[0]
             others = [v for v in any_case if v != match]
@@ -474,8 +499,7 @@ class _Parser:
             where = self.i - 1
             start = where - 1 if where >= 1 else where
             readings = [
-                (f"{shown} {v}", self._text_with(start, where + 1, [_field_word(dim), v]))
-                for v in any_case[:3]
+                (f"{shown} {v}", self._text_with(start, where + 1, [dim, v])) for v in any_case[:3]
             ]
             raise AskBack(
                 f"{label} `{shown}` has "
@@ -484,10 +508,10 @@ class _Parser:
                 readings,
             )
         else:
-            close = suggest(value, known)
+            close = self._suggest(value, known)
             raise QueryParseError(
                 f"no {label} `{shown}` with value `{value}` in the bill.",
-                [f"{_field_word(dim)} {_quote(c)}" for c in close],
+                [f"{dim} {_quote(c)}" for c in close],
             )
         if any(d == dim for d, _ in self.filters):
             raise QueryParseError(f"`{dim}` is given twice; ask about one value at a time.")
@@ -529,7 +553,7 @@ class _Parser:
             if not m:
                 digits = re.match(r"^\d+", nxt)
                 options = [f"last {digits.group(0)}d"] if digits else []
-                options += [f"last {s}" for s in suggest(nxt, ["7d", "30d", "90d", "month"])]
+                options += [f"last {s}" for s in self._suggest(nxt, ["7d", "30d", "90d", "month"])]
                 raise QueryParseError(
                     f"cannot read `last {nxt}`; try `last 7d`, `last 30d` or `last month`.",
                     options,
@@ -565,11 +589,6 @@ class _Parser:
 
 def _quote(value: str) -> str:
     return f'"{value}"' if any(c.isspace() for c in value) else value
-
-
-def _field_word(field_: str) -> str:
-    """Say a field so the parser reads it back the same: ``tag:service`` stays explicit."""
-    return field_
 
 
 def examples_for(vocab: Vocabulary, limit: int = 6) -> list[str]:

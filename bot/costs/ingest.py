@@ -201,6 +201,7 @@ def ingest(
     progress: Callable[[int, float], None] | None = None,
     rows_per_write: int = ROWS_PER_WRITE,
     phase: Callable[[str], None] | None = None,
+    keep: Callable[[DataFile], bool] | None = None,
 ) -> IngestResult:
     """Read every input and replace the deliveries they contain, atomically.
 
@@ -214,6 +215,7 @@ def ingest(
 
     ``progress`` hears rows read so far; ``phase`` hears each later step by name
     (once per part).
+    ``keep`` narrows the files chosen (the S3 sync keeps only deliveries it has not seen).
     """
     started = time.perf_counter()
     result = IngestResult()
@@ -221,6 +223,8 @@ def ingest(
     # it agrees; queries on other tags read the detail (same figures, slower).
     cube_tags = store.cube_tags() or tuple(allocation_tags)
     selection = discover_files(inputs, remote)
+    if keep is not None:
+        selection.files = [f for f in selection.files if keep(f)]
     result.notes.extend(selection.notes)
     layouts: dict[tuple[str, str, str], tuple[set[str], set[str]]] = {}
     stats: list[DeliveryStats] = []

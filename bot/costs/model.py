@@ -134,11 +134,15 @@ class CostQuery:
 
 
 def _filter_words(filters: tuple[tuple[str, str], ...]) -> list[str]:
-    """Say filters, a field given several times once: ``team a or b``."""
+    """Say filters, a field given several times once: ``team a or b`` (long lists cut)."""
     by_field: dict[str, list[str]] = {}
     for k, v in filters:
         by_field.setdefault(k, []).append(v)
-    return [f"{k} {' or '.join(vs)}" for k, vs in by_field.items()]
+    out = []
+    for k, vs in by_field.items():
+        shown = vs if len(vs) <= 4 else [*vs[:3], f"{len(vs) - 3} more"]
+        out.append(f"{k} {' or '.join(shown)}")
+    return out
 
 
 @dataclass(frozen=True)

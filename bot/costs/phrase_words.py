@@ -132,6 +132,15 @@ FILLER = frozenset(
         "lately",
         "recently",
         "any",
+        "daily",
+        "burn",
+        "burned",
+        "burnt",
+        "burning",
+        "pay",
+        "paid",
+        "paying",
+        "owe",
     ]
 )
 
@@ -334,6 +343,7 @@ SERVICE_ALIASES: dict[str, tuple[str, ...]] = {
     "athena": ("Amazon Athena|AmazonAthena",),
     "glue": ("AWS Glue|AWSGlue",),
     "redshift": ("Amazon Redshift|AmazonRedshift",),
+    "support plan": ("AWS Support (Business)|AWSSupportBusiness",),
     "support": (
         "AWS Support (Business)|AWSSupportBusiness",
         "AWS Support (Enterprise)|AWSSupportEnterprise",

@@ -69,6 +69,7 @@ from bot.costs.phrase_words import (
 
 MAX_PHRASE = 6
 MAX_TOP = 50
+SORT_WORDS = frozenset({"cost", "costs", "spend", "spending", "amount", "size", "total"})
 CONNECTORS = frozenset({"and", "or", "&", "+", ",", "/", "plus", "nor", "either"})
 PERIOD_STARTERS = frozenset(
     {
@@ -165,12 +166,6 @@ def _build_index(vocab: Vocabulary) -> _Index:
             add(_phrase_of(v), _Candidate(dim, (v,), f"{dim} {v}"))
     services = list(vocab.dimension_values.get("service", ()))
     service_low = {s.lower(): s for s in services}
-    for s in services:
-        low = s.lower()
-        for prefix in ("amazon ", "aws ", "azure ", "google ", "oracle ", "amazon", "aws"):
-            if low.startswith(prefix) and len(low) > len(prefix) + 1:
-                add(_phrase_of(low[len(prefix) :]), _Candidate("service", (s,), f"service {s}"))
-                break
     absent: dict[tuple[str, ...], str] = {}
     for alias, alternatives in SERVICE_ALIASES.items():
         found: list[str] = []
@@ -187,9 +182,20 @@ def _build_index(vocab: Vocabulary) -> _Index:
                 found.append(spelled)
         alias_key = _phrase_of(alias)
         if found:
-            add(alias_key, _Candidate("service", tuple(found), f"service {' or '.join(found)}"))
+            # The names people use win over a value spelled the same in another field.
+            phrases[alias_key] = [
+                _Candidate("service", tuple(found), f"service {' or '.join(found)}")
+            ]
         else:
             absent[alias_key] = alternatives[0].split("|")[0]
+    for s in services:
+        low = s.lower()
+        for prefix in ("amazon ", "aws ", "azure ", "google ", "oracle ", "amazon", "aws"):
+            if low.startswith(prefix) and len(low) > len(prefix) + 1:
+                short = _phrase_of(low[len(prefix) :])
+                if short not in phrases:
+                    add(short, _Candidate("service", (s,), f"service {s}"))
+                break
     types = list(vocab.dimension_values.get("resource_type", ()))
     gpu = tuple(t for t in types if GPU_TYPE.search(t))
     families: dict[str, list[str]] = {}
@@ -233,6 +239,8 @@ def _build_index(vocab: Vocabulary) -> _Index:
         for phrase in group:
             known |= set(phrase)
     known |= {
+        "compare",
+        "comparing",
         "week",
         "weeks",
         "month",
@@ -320,7 +328,6 @@ class _State:
     most: bool = False
     period: PeriodSpec | None = None
     compare: PeriodSpec | None = None
-    compare_default: bool = False
     measure: str | None = None
     untagged: tuple[str, ...] | None = None
     share: bool = False
@@ -369,7 +376,7 @@ class _Reader:
     def correct_typos(self) -> None:
         for n, tok in enumerate(self.toks):
             w = tok.low
-            if w in self.ix.known or self._is_structural(w):
+            if w in self.ix.known or " " in w or self._is_structural(w):
                 continue
             if any(c.isdigit() for c in w) or len(w) < 4 or self._in_phrase(n):
                 continue
@@ -386,6 +393,29 @@ class _Reader:
                 self.s.notes.append(
                     f"`{tok.orig}` is not a word I know: did you mean `{fixed}`? I read it so."
                 )
+                continue
+            tied = [c for d, c in scored if d == scored[0][0]] if scored else []
+            if 2 <= len(tied) <= 3 and not any(c in FILLER for c in tied):
+                # Two words of the bill are equally close: ask, one button per word.
+                raise AskBack(
+                    f"`{tok.orig}` is not a word I know: did you mean "
+                    + " or ".join(f"`{c}`" for c in tied)
+                    + "?",
+                    [(c, self._replaced(n, n + 1, c)) for c in tied],
+                )
+
+    def close_words(self, w: str) -> list[str]:
+        """Return the words of the vocabulary within two edits of ``w``, closest first.
+
+        A look-up in the one-deletion index (both sides deleted: substitutions and
+        swapped letters included), so it costs microseconds however large the bill.
+        """
+        candidates: set[str] = set()
+        for variant in _deletions(w) | {w}:
+            candidates |= self.ix.correctable.get(variant, set())
+        limit = 1 if len(w) <= 5 else 2
+        scored = sorted((_distance(w, c), c) for c in candidates if c not in FILLER and c != w)
+        return [c for d, c in scored if d <= limit]
 
     def _in_phrase(self, n: int) -> bool:
         """Tell whether token n belongs to a known multi-word value (left alone)."""
@@ -444,7 +474,12 @@ class _Reader:
         if w in FILLER or w in FIELD_WORDS or w in self.ix.keys:
             return 1
         if w == "share":
-            self.s.share = True
+            # Posting for the whole channel only when asked as a command at the end
+            # ("… share", "… and share it"), never for "what's the untagged share".
+            rest = [x for x in self.low[i + 1 :] if x not in ("it", "this", "please")]
+            before = self.low[i - 1] if i else ""
+            noun = before in ("untagged", "the", "a", "our", "my", "its", "their", "team")
+            self.s.share = self.s.share or (not rest and not noun)
             return 1
         return 0
 
@@ -464,15 +499,23 @@ class _Reader:
         return used
 
     def comparison(self, i: int) -> int:
+        if self.low[i] in ("compare", "comparing"):
+            return self.compare_two(i)
         n = self.match_any(i, COMPARATORS)
         if not n:
             return 0
         j = self.skip_filler(i + n)
+        if self.period_at(j) is None and self.s.last_field and self.s.compare is None:
+            # "ml-platform vs ai-research": two values of one field side by side.
+            field_ = self.s.last_field
+            used = self.value(j, only=field_)
+            if used:
+                self._set_group(field_)
+                return j + used - i
         if j < len(self.low) and self.low[j] in ("previous", "prior", "preceding", "period"):
             k = j + 1
             if k < len(self.low) and self.low[k] in ("week", "month", "period", "quarter", "year"):
                 k += 1
-            self.s.compare_default = True
             return k - i
         if (
             j + 1 < len(self.low)
@@ -487,7 +530,6 @@ class _Reader:
                 "year",
             )
         ):
-            self.s.compare_default = True
             return j + 2 - i
         found = self.period_at(j)
         if found is None:
@@ -497,6 +539,21 @@ class _Reader:
             )
         self.s.compare = found[0]
         return j + found[1] - i
+
+    def compare_two(self, i: int) -> int:
+        """Read "compare PERIOD to PERIOD" (either may be missing: the default then)."""
+        j = self.skip_filler(i + 1)
+        first = self.period_at(j)
+        if first is None:
+            return 1  # "compare EC2 and S3": the values and a "vs" say the rest
+        self.period_here(j)
+        k = self.skip_filler(j + first[1])
+        if k < len(self.low) and self.low[k] in ("to", "with", "against", "and", "vs", "versus"):
+            second = self.period_at(self.skip_filler(k + 1))
+            if second is not None:
+                self.s.compare = second[0]
+                return self.skip_filler(k + 1) + second[1] - i
+        return j + first[1] - i
 
     def period_at(self, i: int) -> tuple[PeriodSpec, int] | None:
         low = self.low
@@ -748,6 +805,8 @@ class _Reader:
         n = self.match_any(i, GROUP_INTROS)
         if n:
             j = self.skip_filler(i + n)
+            if self.low[i] == "by" and j < len(self.low) and self.low[j] in SORT_WORDS:
+                return j + 1 - i  # "top 3 projects by cost": ranked by cost anyway
             target = self.group_target(j)
             if target is None:
                 if self.low[i] in ("each", "per"):
@@ -897,8 +956,8 @@ class _Reader:
             wanted, n = DIMENSION_WORDS[w[4:]], 1
         elif w in self.ix.keys and (w.startswith(TAG_PREFIX) or w not in FIELD_WORDS):
             wanted, n = self.ix.keys[w], 1
-        elif w in FIELD_WORDS:
-            wanted, n = FIELD_WORDS[w], 1
+        elif w in FIELD_WORDS or w in DIMENSION_WORDS:
+            wanted, n = FIELD_WORDS.get(w) or DIMENSION_WORDS[w], 1
         if wanted is None:
             return 0
         j = self.skip_filler(i + n)
@@ -910,7 +969,7 @@ class _Reader:
     def value(self, i: int, only: str | None = None, *, lenient: bool = True) -> int:
         """Read a value of the bill at ``i`` (longest phrase first); decide its field."""
         for n in range(min(MAX_PHRASE, len(self.low) - i), 0, -1):
-            key = tuple(self.low[i : i + n])
+            key = tuple(w for tok in self.low[i : i + n] for w in tok.split())
             cands = self.ix.phrases.get(key)
             if not cands:
                 if key in self.ix.absent_services and only in (None, "service"):
@@ -941,7 +1000,7 @@ class _Reader:
                     + " and ".join(f"a {_field_label(c.field)}" for c in cands[:3])
                     + " in the bill: which one do you mean?",
                     [
-                        (c.label, self._replaced(i, i + n, f"{_field_word(c.field)} {_q(c)}"))
+                        (c.label, self._replaced(i, i + n, f"{c.field} {_q(c)}"))
                         for c in (tag_cands + [c for c in cands if c not in tag_cands])[:3]
                     ],
                 )
@@ -959,7 +1018,7 @@ class _Reader:
     def _field_named(self, word: str) -> str | None:
         if word in self.ix.keys:
             return self.ix.keys[word]
-        return FIELD_WORDS.get(word)
+        return FIELD_WORDS.get(word) or DIMENSION_WORDS.get(word)
 
     def _exact_case(self, cand: _Candidate, i: int, n: int) -> list[str]:
         """Prefer the exact spelling; say when values differ only in case, or ask."""
@@ -982,7 +1041,7 @@ class _Reader:
                 + " and ".join(f"`{v}`" for v in cand.values)
                 + f", which differ only in case: which one do you mean by `{typed}`?",
                 [
-                    (f"{shown} {v}", self._replaced(i, i + n, f"{_field_word(cand.field)} {v}"))
+                    (f"{shown} {v}", self._replaced(i, i + n, f"{cand.field} {_quoted(v)}"))
                     for v in cand.values[:3]
                 ],
             )
@@ -999,17 +1058,18 @@ class _Reader:
     def query(self, default_measure: str, default_top: int) -> CostQuery:
         s = self.s
         if s.unknown:
-            pool = sorted(
-                {w for w in self.ix.correctable if len(w) >= 3} & (set(self.ix.known) - set(FILLER))
-            )
             hints: list[str] = []
             for word in s.unknown[:3]:
-                hints += suggest(word, pool, n=2)
+                hints += self.close_words(word.lower())[:2]
             listed = ", ".join(f"`{w}`" for w in s.unknown[:5])
+            strangers = [w for w in s.unknown if w.lower() not in self.ix.known]
+            why = (
+                "not a word I know, nor a tag, service or other value in the bill"
+                if strangers
+                else "these words do not fit where they stand"
+            )
             raise QueryParseError(
-                f"I could not read {listed}: not a word I know, nor a tag, service or other "
-                "value in the bill.",
-                list(dict.fromkeys(hints))[:4],
+                f"I could not read {listed}: {why}.", list(dict.fromkeys(hints))[:4]
             )
         group = s.group_by
         if group is None and (s.rank != "cost" or s.most or s.top is not None):
@@ -1037,10 +1097,6 @@ def _same_field(a: str, b: str) -> bool:
 
 def _field_label(f: str) -> str:
     return f"`{tag_key_of(f)}`" + (" tag" if is_tag_field(f) else "")
-
-
-def _field_word(f: str) -> str:
-    return f
 
 
 def _q(c: _Candidate) -> str:
@@ -1089,7 +1145,5 @@ def read_phrase(
     recognised = len(reader.low) - len(s.unknown)
     if s.unknown and grammar_error is not None and recognised <= len(s.unknown):
         raise grammar_error
-    query = reader.query(default_measure, default_top)
-    if s.compare_default and query.compare is None:
-        return query  # "compared to the previous week": the default comparison
-    return query
+    # "compared to the previous week" leaves ``compare`` unset: the default comparison.
+    return reader.query(default_measure, default_top)

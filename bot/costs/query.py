@@ -26,6 +26,7 @@ from bot.costs.model import (
     tag_key_of,
 )
 from bot.costs.periods import Window, resolve
+from bot.costs.resolution import check_resolution
 from bot.costs.store import CostStore, day_number
 from bot.errors import CostbotError
 from bot.money import format_money
@@ -195,6 +196,7 @@ class CostQueryEngine:
         untagged = query.untagged
         if untagged is not None and not untagged:
             untagged = self.allocation_tags  # the question keeps its words; the answer says which
+        check_resolution(self.store, query, window.previous_start, window.end, untagged)
         sums = self._sums(query, self._plan(query, untagged), window)
         base: _Sums | None = None
         if untagged is not None:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 # question needs none of them to open the store (costbot's start-up, issue 18).
 
 EPOCH = date(1970, 1, 1)
+COARSE_FORMAT = "Cost Explorer"  # deliveries.format of Cost Explorer syncs (bot/sync/ce.py)
 _ROWS_PER_INSERT = 400
 _READ_CACHE_KIB = 262144  # 256 MiB of pages for answering
 _WRITE_CACHE_KIB = 65536  # 64 MiB while an ingest writes
@@ -257,6 +258,11 @@ class CostStore:
             ).fetchall()
             mine = [(i, e) for i, e in old if e in (export, "")]
             others = [(i, e) for i, e in old if e not in (export, "")]
+            # Cost Explorer's coarse rows (issue 15) give way to any finer delivery of the
+            # same source and period: their charges never match a file's, yet they overlap.
+            coarse = self._coarse_deliveries(others, file_info.get(delivery))
+            mine += coarse
+            others = [o for o in others if o not in coarse]
             if others:
                 charges = _charge_identities(keys, delivery)
                 mine += [(i, e) for i, e in others if self._holds_any(i, charges)]
@@ -432,6 +438,22 @@ class CostStore:
                 delivery_id,
             ),
         )
+
+    def _coarse_deliveries(
+        self, others: list[tuple[int, str]], incoming: DeliveryInfo | None
+    ) -> list[tuple[int, str]]:
+        """Return the Cost Explorer deliveries among ``others`` when ``incoming`` is finer."""
+        if not others or incoming is None or incoming.format.startswith(COARSE_FORMAT):
+            return []
+        coarse = {
+            r[0]
+            for r in self.conn.execute(
+                f"SELECT id FROM deliveries WHERE format LIKE ? AND id IN "
+                f"({', '.join('?' * len(others))})",
+                [COARSE_FORMAT + "%", *(i for i, _ in others)],
+            )
+        }
+        return [o for o in others if o[0] in coarse]
 
     def _holds_any(self, delivery_id: int, charges: set[tuple[str, ...]]) -> bool:
         """Tell whether a stored delivery holds any of these charge identities."""

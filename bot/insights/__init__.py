@@ -1,1 +1,2 @@
-"""Insights: pure functions over the store and plain data (chargeback, hints, unit costs …)."""
+"""Insights: pure functions over the store and plain data (idle GPUs, burn rate, chargeback,
+hints, unit costs …); no SDK, no Slack."""

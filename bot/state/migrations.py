@@ -12,11 +12,17 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from bot.costs.schema import migrations as cost_migrations
-from bot.state import scheduling, tickets
+from bot.state import audit, findings, idempotency, prices, scheduling, tickets
+from bot.state import sync as sync_state
 
 MIGRATION_SETS: tuple[Migrations, ...] = (
     cost_migrations,
-    scheduling.migrations,
+    scheduling.migrations,  # scheduler: run ledger, subscriptions, budgets, anomaly alerts
+    findings.migrations,  # gpus: idle findings and run-rate alerts
+    audit.migrations,  # gpus: the audit log of actions
+    idempotency.migrations,  # gpus: exactly-once action keys
+    prices.migrations,  # gpus: refreshed instance prices
+    sync_state.migrations,  # sync: runs, API spend and S3 ETags
     tickets.migrations,
     # one line per area, e.g. `scheduler_state.migrations,`
 )

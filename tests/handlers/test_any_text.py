@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,5 +76,7 @@ def test_every_text_gets_a_200_and_a_helpful_reply(
     (reply,) = emulator.wait_for_response(url, timeout=10)
     assert reply.args.get("text"), "every reply has a notification text"
     assert reply.args.get("response_type", "ephemeral") in ("ephemeral", "in_channel")
-    assert "Traceback" not in str(reply.args) and "incident" not in reply.args["text"]
+    assert "Traceback" not in str(reply.args)
+    # The failure message quotes an incident id; the user's own word "incident" may be echoed.
+    assert not re.search(r"failed \(incident [0-9a-f]{8}\)", reply.args["text"])
     assert not emulator.invalid_calls, emulator.invalid_calls[-1].describe()

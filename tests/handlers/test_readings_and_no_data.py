@@ -113,3 +113,30 @@ def test_app_home_with_two_currencies_shows_each_not_the_empty_state(
     finally:
         server.stop()
         app.services.close()
+
+
+def test_buttons_in_a_store_with_a_service_tag_say_which_service_they_mean(
+    tmp_path: Path, slack_client_sim: SlackClientSim, slack_emulator: SlackEmulator
+) -> None:
+    app, server = start_app(tmp_path, slack_emulator, bill=False)
+    rows = [focus_row("2024-10-01", "100.00", tags=json.dumps({"service": "payments"}))]
+    ingest(
+        app.services.store,
+        [str(write_csv(tmp_path / "b.csv", rows))],
+        allocation_tags=(),
+        aliases={},
+    )
+    try:
+        reply = ask(app, slack_client_sim, slack_emulator, "tag:service payments 2024-10")
+        buttons = [e for b in reply["blocks"] if b["type"] == "actions" for e in b["elements"]]
+        regroup = next(b for b in buttons if b["action_id"] == ids.REGROUP)
+        assert regroup["value"] == "tag:service payments by dim:service 2024-10"
+        follow = slack_emulator.new_response_url()
+        slack_client_sim.post_action(app.url, ids.REGROUP, regroup["value"], response_url=follow)
+        (answer,) = slack_emulator.wait_for_response(follow)
+        text = all_text(answer.args["blocks"])
+        assert "Amazon Elastic Compute Cloud" in text and "$100.00" in text  # answered, not asked
+        slack_emulator.assert_no_invalid_calls()
+    finally:
+        server.stop()
+        app.services.close()
