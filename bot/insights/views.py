@@ -96,6 +96,9 @@ def digest_of(
     engine: CostQueryEngine, filters: Sequence[tuple[str, str]], settings: InsightSettings
 ) -> Digest | None:
     """Build the digest of a slice, with the budget of the same slice if there is one."""
+    from bot.insights.digest_sections import register_digest_sections  # idle GPUs, API spend
+
+    register_digest_sections()
     key = sorted(filters)
     budgets = [b for b in Budgets(engine.store).all() if sorted(b.filters) == key]
 
