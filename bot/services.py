@@ -268,6 +268,13 @@ class Services:
             from bot.gpu_tickets import IdleFindingSource
 
             registry.register(IDLE_PREFIX, IdleFindingSource(self.store))  # GPUs (issue 13)
+            from bot.tickets.anomaly_source import PREFIX as ANOMALY_PREFIX
+            from bot.tickets.anomaly_source import AnomalyFindingSource
+
+            registry.register(  # anomaly alerts (issue 12)
+                ANOMALY_PREFIX,
+                AnomalyFindingSource(self.engine, default_measure=self.settings.measure),
+            )
             self._jira["findings"] = registry
         registry_: FindingRegistry = self._jira["findings"]
         return registry_

@@ -26,7 +26,7 @@ from bot.blocks.alerts import (
     followup_text,
 )
 from bot.blocks.chart import chart_png
-from bot.insights.anomalies import group_related, root_cause
+from bot.insights.anomalies import Anomaly, group_related, root_cause
 from bot.insights.budgets import FORECAST
 from bot.insights.digest import Digest
 from bot.insights.views import InsightSettings, budget_status_of, digest_of, scan_store
@@ -139,7 +139,9 @@ def scan_anomalies(ctx: JobContext) -> dict[str, Any]:
         a = replace(a, root_cause=root_cause(services.engine, a, measure=services.settings.measure))
         note = "also seen in " + ", ".join(o.scope() for o in others) if others else None
         reply = ctx.client.chat_postMessage(
-            channel=channel, text=anomaly_text(a), blocks=anomaly_alert_blocks(a, note=note)
+            channel=channel,
+            text=anomaly_text(a),
+            blocks=anomaly_alert_blocks(a, note=note, extra_buttons=_ticket_buttons(services, a)),
         )
         alerts.posted(a.id, reply["ts"])
         for other in others:  # the same event in other dimensions: covered by this alert
@@ -266,3 +268,13 @@ def insight_jobs(services: Services) -> list[JobSpec]:
             )
         )
     return specs
+
+
+def _ticket_buttons(services: Services, a: Anomaly) -> list[dict[str, Any]]:
+    """The "Open Jira ticket" button (issue 14), when Jira is configured."""
+    if services.settings.jira is None:
+        return []
+    from bot.blocks.ticket import ticket_button
+
+    button = ticket_button(f"anomaly:{a.id}")
+    return [button] if button is not None else []
