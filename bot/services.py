@@ -275,6 +275,13 @@ class Services:
                 ANOMALY_PREFIX,
                 AnomalyFindingSource(self.engine, default_measure=self.settings.measure),
             )
+            from bot.tickets.budget_source import PREFIX as BUDGET_PREFIX
+            from bot.tickets.budget_source import BudgetFindingSource
+
+            registry.register(  # budget alerts (issue 12)
+                BUDGET_PREFIX,
+                BudgetFindingSource(self.engine, default_measure=self.settings.measure),
+            )
             self._jira["findings"] = registry
         registry_: FindingRegistry = self._jira["findings"]
         return registry_

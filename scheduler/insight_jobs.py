@@ -26,7 +26,7 @@ from bot.blocks.alerts import (
     followup_text,
 )
 from bot.blocks.chart import chart_png
-from bot.insights.anomalies import Anomaly, group_related, root_cause
+from bot.insights.anomalies import group_related, root_cause
 from bot.insights.budgets import FORECAST
 from bot.insights.digest import Digest
 from bot.insights.views import InsightSettings, budget_status_of, digest_of, scan_store
@@ -141,7 +141,9 @@ def scan_anomalies(ctx: JobContext) -> dict[str, Any]:
         reply = ctx.client.chat_postMessage(
             channel=channel,
             text=anomaly_text(a),
-            blocks=anomaly_alert_blocks(a, note=note, extra_buttons=_ticket_buttons(services, a)),
+            blocks=anomaly_alert_blocks(
+                a, note=note, extra_buttons=_ticket_buttons(services, f"anomaly:{a.id}")
+            ),
         )
         alerts.posted(a.id, reply["ts"])
         for other in others:  # the same event in other dimensions: covered by this alert
@@ -219,7 +221,11 @@ def check_budgets(ctx: JobContext) -> dict[str, Any]:
             reply = ctx.client.chat_postMessage(
                 channel=channel,
                 text=budget_alert_text(status, threshold),
-                blocks=budget_alert_blocks(status, threshold),
+                blocks=budget_alert_blocks(
+                    status,
+                    threshold,
+                    extra_buttons=_ticket_buttons(services, status.finding_id(threshold)),
+                ),
             )
             covered = levels if threshold != FORECAST else [FORECAST]
             for t in covered:
@@ -270,11 +276,11 @@ def insight_jobs(services: Services) -> list[JobSpec]:
     return specs
 
 
-def _ticket_buttons(services: Services, a: Anomaly) -> list[dict[str, Any]]:
+def _ticket_buttons(services: Services, finding_id: str) -> list[dict[str, Any]]:
     """The "Open Jira ticket" button (issue 14), when Jira is configured."""
     if services.settings.jira is None:
         return []
     from bot.blocks.ticket import ticket_button
 
-    button = ticket_button(f"anomaly:{a.id}")
+    button = ticket_button(finding_id)
     return [button] if button is not None else []

@@ -238,7 +238,9 @@ def budget_alert_text(status: BudgetStatus, threshold: str) -> str:
     )
 
 
-def budget_alert_blocks(status: BudgetStatus, threshold: str) -> list[dict[str, Any]]:
+def budget_alert_blocks(
+    status: BudgetStatus, threshold: str, *, extra_buttons: Sequence[dict[str, Any]] = ()
+) -> list[dict[str, Any]]:
     """Build a budget alert: spent, budget, forecast with its range, the finding id."""
     cur = status.currency
     icon = ":money_with_wings:" if threshold in (FORECAST, "100") else ":chart_with_upwards_trend:"
@@ -252,10 +254,13 @@ def budget_alert_blocks(status: BudgetStatus, threshold: str) -> list[dict[str, 
         f"{format_money(status.forecast.p90, cur)}), "
         f"{share_text(status.forecast.point, status.amount)} of budget",
     ]
-    return [
+    blocks = [
         section("\n".join(lines)),
         context(f"finding `{status.finding_id(threshold)}` · `/cost budgets` to review"),
     ]
+    if extra_buttons:
+        blocks.append({"type": "actions", "elements": list(extra_buttons)})
+    return blocks
 
 
 def budget_list_lines(statuses: Sequence[BudgetStatus | str]) -> list[str]:

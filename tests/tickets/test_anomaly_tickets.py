@@ -10,7 +10,7 @@ from ticket_support import NOW, jira_services
 
 from bot.costs.model import CostQuery, PeriodSpec
 from bot.money import format_money
-from bot.state.scheduling import AnomalyAlerts
+from bot.state.scheduling import AnomalyAlerts, Budgets
 from bot.tickets.findings import UnknownFinding, finding_label
 
 NANO = 1_000_000_000
@@ -53,3 +53,35 @@ def test_an_unknown_anomaly_is_named_not_filed(tmp_path: Path, jira_emulator: Ji
     with pytest.raises(UnknownFinding, match="no finding 'anomaly:ffffffffffff'"):
         services.findings().lookup("anomaly:ffffffffffff")
     assert not jira_emulator.issues
+
+
+def test_a_budget_alert_files_one_ticket_naming_the_budget_and_the_month_to_date(
+    tmp_path: Path, jira_emulator: JiraEmulator
+) -> None:
+    services, _ = jira_services(tmp_path, jira_emulator)
+    budget = Budgets(services.store).add(
+        filters=(("team", "ai-research"),),
+        amount=10_000 * NANO,
+        period="monthly",
+        thresholds=(80, 100),
+        channel="C0ML",
+        created_by="U0ALICE",
+        now=NOW,
+    )
+    finding = f"budget:{budget.id}:2024-10:80"
+    filer = services.ticket_filer()
+    assert filer is not None
+
+    ticket = filer.file(filer.findings.lookup(finding))
+    filer.file(filer.findings.lookup(finding))
+
+    assert ticket.created
+    (issue,) = jira_emulator.issues
+    text = issue.description_text
+    mtd = services.engine.answer(
+        CostQuery(filters=(("team", "ai-research"),), period=PeriodSpec("mtd"))
+    )
+    assert "$10,000.00" in text and "80 % is spent" in text
+    assert format_money(mtd.total) in text
+    with pytest.raises(UnknownFinding, match="no finding"):
+        services.findings().lookup("budget:999:2024-10:80")
