@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from slack_sdk.errors import SlackApiError
 
@@ -16,7 +17,7 @@ from bot import gpu_ops
 from bot.actions.night_watch import NightResult, NightStop
 from bot.blocks.burn_rate import run_rate_alert_blocks
 from bot.blocks.idle import finding_blocks, finding_fallback, night_warning_blocks
-from bot.insights.burn_rate import run_rate_breaches
+from bot.insights.burn_rate import TeamBudget, budget_breaches, run_rate_breaches
 from bot.insights.night_watch import night_candidates, night_key, night_phase
 from bot.money import format_money
 from bot.services import Services
@@ -69,6 +70,10 @@ def sweep_gpus(services: Services) -> SweepReport:
         finding_state.mark_posted(services.store, f, str(answer["channel"]), str(answer["ts"]))
         report.posted.append(f.id)
     breaches = run_rate_breaches(result.burn, gpus.team_hourly_limits)
+    over_limit = {b.team for b in breaches}
+    breaches += [
+        b for b in budget_breaches(result.burn, team_budgets(services)) if b.team not in over_limit
+    ]
     teams = {t.team: t for t in result.burn.teams}
     for breach in breaches:
         if not finding_state.run_rate_alert_due(services.store, breach.team, breach.hourly, now):
@@ -150,3 +155,33 @@ def night_watch(services: Services) -> NightReport:
         idempotency.complete(services.store, key, {"instances": [line[1] for line in lines]})
         report.warned.append(channel)
     return report
+
+
+def team_budgets(services: Services) -> list[TeamBudget]:
+    """Each team's monthly budget (issue 12) with the bill's month to date, for run-rate alerts."""
+    from bot.costs.model import CostQuery, PeriodSpec
+    from bot.errors import CostbotError
+    from bot.state.scheduling import Budgets
+
+    last_day = services.engine.last_data_day()
+    if last_day is None:
+        return []
+    month_end = (last_day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    hours_left = (month_end - last_day - timedelta(days=1)).days * 24.0
+    out: list[TeamBudget] = []
+    for budget in Budgets(services.store).all():
+        if len(budget.filters) != 1 or budget.filters[0][0] != "team":
+            continue
+        team = budget.filters[0][1]
+        try:
+            spent = services.engine.answer(
+                CostQuery(
+                    filters=budget.filters,
+                    period=PeriodSpec("mtd"),
+                    measure=services.settings.measure,
+                )
+            ).total
+        except CostbotError:  # no data this month yet: nothing spent that the bill shows
+            spent = 0
+        out.append(TeamBudget(team, budget.amount, spent, hours_left))
+    return out

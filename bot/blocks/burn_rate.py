@@ -62,7 +62,12 @@ def run_rate_alert_blocks(breach: RunRateBreach, team: TeamBurn) -> list[dict[st
         section(
             f":rotating_light: *{fit(breach.team, 60)}* is burning "
             f"*{format_money(breach.hourly)}/h* ({format_money(breach.hourly * 24)}/day), above "
-            f"its limit of {format_money(breach.limit)}/h."
+            + (
+                f"the {format_money(breach.limit)}/h its monthly budget of "
+                f"{format_money(breach.budget)} allows: at this rate it runs out before month end."
+                if breach.budget is not None
+                else f"its limit of {format_money(breach.limit)}/h."
+            )
         ),
         *[section(chunk) for chunk in pack(_line_text(team)[1:])[:10]],
         context("Live burn rate from the running inventory; the bill shows it tomorrow."),

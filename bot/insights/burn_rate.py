@@ -134,11 +134,12 @@ def burn_rate(fleet: Fleet, prices: PriceTable, as_of: datetime) -> BurnRate:
 
 @dataclass(frozen=True)
 class RunRateBreach:
-    """A team burning faster than its configured limit."""
+    """A team burning faster than its configured limit, or than its budget allows."""
 
     team: str
     hourly: int
     limit: int
+    budget: int | None = None  # set when the limit is what is left of the monthly budget
 
 
 def run_rate_breaches(rate: BurnRate, limits: Mapping[str, Decimal]) -> list[RunRateBreach]:
@@ -149,3 +150,31 @@ def run_rate_breaches(rate: BurnRate, limits: Mapping[str, Decimal]) -> list[Run
         for t in rate.teams
         if t.team.lower() in wanted and t.hourly > wanted[t.team.lower()]
     ]
+
+
+@dataclass(frozen=True)
+class TeamBudget:
+    """A team's monthly budget and what the bill shows spent of it so far (nano-units)."""
+
+    team: str
+    amount: int
+    spent: int
+    hours_left: float  # from the end of the bill's last day to the end of the month
+
+
+def budget_breaches(rate: BurnRate, budgets: list[TeamBudget]) -> list[RunRateBreach]:
+    """Return the teams whose live burn would exhaust their monthly budget before month end.
+
+    The hourly rate a budget allows is what is left of it spread over the hours the bill
+    does not show yet; a team already over budget allows nothing.
+    """
+    burning = {t.team.lower(): t for t in rate.teams}
+    out: list[RunRateBreach] = []
+    for b in budgets:
+        team = burning.get(b.team.lower())
+        if team is None or b.hours_left <= 0:
+            continue
+        allowed = max(0, b.amount - b.spent) * 3600 // max(1, round(b.hours_left * 3600))
+        if team.hourly > allowed:
+            out.append(RunRateBreach(team.team, team.hourly, allowed, budget=b.amount))
+    return out

@@ -10,7 +10,7 @@ import pytest
 
 from bot.actions.authorise import authorise
 from bot.errors import SettingsError
-from bot.insights.burn_rate import burn_rate, run_rate_breaches
+from bot.insights.burn_rate import TeamBudget, budget_breaches, burn_rate, run_rate_breaches
 from bot.insights.fleet import Accelerators, Fleet, Instance, Series, Utilisation
 from bot.insights.idle import IdleRules, classify, idle_summary, instance_finding, protection
 from bot.insights.prices import PriceTable
@@ -171,3 +171,21 @@ def test_the_schedule_runs_the_sweep_and_night_watch(tmp_path: Path) -> None:
         assert "night_watch" in jobs
     finally:
         services.close()
+
+
+def test_a_team_whose_live_burn_would_exhaust_its_budget_before_month_end_is_a_breach() -> None:
+    table = PriceTable("d", "s", {("us-east-1", "p4d.24xlarge"): 32_772_600_000})
+    rate = burn_rate(Fleet((instance(),), ()), table, NOW)  # team "ml": $32.7726/h
+    nano = 1_000_000_000
+    # $1,000 left over 48 hours allows $20.8333…/h: $32.77/h runs out before month end.
+    tight = TeamBudget("ML", amount=10_000 * nano, spent=9_000 * nano, hours_left=48)
+    # $2,000 left over 48 hours allows $41.66/h: no breach.
+    roomy = TeamBudget("ml", amount=10_000 * nano, spent=8_000 * nano, hours_left=48)
+    spent_out = TeamBudget("ml", amount=10_000 * nano, spent=10_500 * nano, hours_left=48)
+
+    (breach,) = budget_breaches(rate, [tight])
+    assert (breach.team, breach.hourly) == ("ml", 32_772_600_000)
+    assert breach.limit == 1_000 * nano * 3600 // (48 * 3600) and breach.budget == 10_000 * nano
+    assert budget_breaches(rate, [roomy]) == []
+    assert budget_breaches(rate, [spent_out])[0].limit == 0
+    assert budget_breaches(rate, [TeamBudget("web", 1, 0, 48)]) == []  # web burns nothing
