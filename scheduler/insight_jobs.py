@@ -11,6 +11,7 @@ if two slots or two processes reach it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -26,9 +27,10 @@ from bot.blocks.alerts import (
     followup_text,
 )
 from bot.blocks.chart import chart_png
+from bot.errors import CostbotError
 from bot.insights.anomalies import group_related, root_cause
 from bot.insights.budgets import FORECAST
-from bot.insights.digest import Digest
+from bot.insights.digest import Digest, DigestSection
 from bot.insights.views import InsightSettings, budget_status_of, digest_of, scan_store
 from bot.metrics import parse_iso
 from bot.services import Services
@@ -88,6 +90,10 @@ def post_digest(ctx: JobContext, subscription: Subscription) -> dict[str, Any]:
     digest = digest_of(ctx.services.engine, subscription.filters, insight_settings(ctx.services))
     if digest is None:
         return {"note": "no billing data yet"}
+    if subscription.cadence == "weekly":
+        section = unit_cost_section(ctx.services, subscription.filters)
+        if section is not None:
+            digest = replace(digest, sections=(*digest.sections, section))
     if not ctx.progress.get("message_ts"):
         ctx.check()
         reply = ctx.client.chat_postMessage(
@@ -284,3 +290,21 @@ def _ticket_buttons(services: Services, finding_id: str) -> list[dict[str, Any]]
 
     button = ticket_button(finding_id)
     return [button] if button is not None else []
+
+
+def unit_cost_section(
+    services: Services, filters: Sequence[tuple[str, str]]
+) -> DigestSection | None:
+    """The weekly digest's line per team (issue 16): $ per 1,000 inferences, $ per GPU-hour."""
+    from bot.economics import team_unit_lines
+
+    try:
+        lines = team_unit_lines(services, days=7)
+    except CostbotError as exc:  # e.g. CloudWatch unreachable: the digest goes out without it
+        log.warning("weekly digest: unit costs skipped: %s", exc)
+        return None
+    team = dict(filters).get("team")
+    rows = [f"{t}: {line}" for t, line in lines.items() if team is None or t == team]
+    if not rows:
+        return None
+    return DigestSection(key="unit_costs", title="Unit costs, last 7 days", lines=tuple(rows))

@@ -282,3 +282,17 @@ def test_a_registered_utilisation_source_gives_idle_dollars(
     assert eff.cost == cost and eff.idle_cost == round(Fraction(cost * 3, 4))
     assert eff.busy_share == Fraction(1, 4)
     assert "idle $" in unit_text(report)
+
+
+def test_the_weekly_digest_gets_a_unit_cost_line_per_team(services: Services) -> None:
+    from bot.economics import team_unit_lines
+    from scheduler.insight_jobs import unit_cost_section
+
+    everyone = unit_cost_section(services, ())
+    platform = unit_cost_section(services, (("team", "ml-platform"),))
+
+    assert everyone is not None and platform is not None
+    lines = team_unit_lines(services, days=7)
+    assert f"ml-platform: {lines['ml-platform']}" in everyone.lines
+    assert platform.lines == (f"ml-platform: {lines['ml-platform']}",)
+    assert unit_cost_section(services, (("team", "nobody"),)) is None
