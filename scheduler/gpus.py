@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
@@ -61,7 +62,7 @@ def sweep_gpus(services: Services) -> SweepReport:
             answer = client.chat_postMessage(
                 channel=channel,
                 text=finding_fallback(f),
-                blocks=finding_blocks(f, now),
+                blocks=finding_blocks(f, now, _ticket_buttons(services, f.id)),
                 unfurl_links=False,
             )
         except SlackApiError as exc:  # not marked posted: the next sweep tries again
@@ -185,3 +186,13 @@ def team_budgets(services: Services) -> list[TeamBudget]:
             spent = 0
         out.append(TeamBudget(team, budget.amount, spent, hours_left))
     return out
+
+
+def _ticket_buttons(services: Services, finding_id: str) -> list[dict[str, Any]]:
+    """The "Open Jira ticket" button (issue 14) under a finding, when Jira is configured."""
+    if services.settings.jira is None:
+        return []
+    from bot.blocks.ticket import ticket_button
+
+    button = ticket_button(finding_id)
+    return [button] if button is not None else []

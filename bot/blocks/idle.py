@@ -82,8 +82,9 @@ def _stop_button(f: Finding) -> dict[str, Any]:
     }
 
 
-def finding_actions(f: Finding) -> dict[str, Any]:
-    """The buttons under a finding: Stop (only when stoppable), Snooze, Snooze until, Keep."""
+def finding_actions(f: Finding, extra_buttons: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """The buttons under a finding: Stop (only when stoppable), Snooze, Snooze until, Keep,
+    then ``extra_buttons`` (e.g. "Open Jira ticket")."""
     elements: list[dict[str, Any]] = []
     if f.stoppable and not f.protected:
         elements.append(_stop_button(f))
@@ -113,12 +114,15 @@ def finding_actions(f: Finding) -> dict[str, Any]:
             "value": f.id,
         }
     )
+    elements.extend(extra_buttons)
     return {"type": "actions", "block_id": f"snooze:{f.id}"[:255], "elements": elements}
 
 
-def finding_blocks(f: Finding, now: datetime) -> list[dict[str, Any]]:
+def finding_blocks(
+    f: Finding, now: datetime, extra_buttons: Sequence[dict[str, Any]] = ()
+) -> list[dict[str, Any]]:
     """One finding as a message with its buttons."""
-    return [section(finding_text(f, now)), finding_actions(f)]
+    return [section(finding_text(f, now)), finding_actions(f, extra_buttons)]
 
 
 def finding_fallback(f: Finding) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.actions.authorise import authorise
+from bot.blocks.idle import finding_blocks
 from bot.errors import SettingsError
 from bot.insights.burn_rate import TeamBudget, budget_breaches, burn_rate, run_rate_breaches
 from bot.insights.fleet import Accelerators, Fleet, Instance, Series, Utilisation
@@ -189,3 +190,35 @@ def test_a_team_whose_live_burn_would_exhaust_its_budget_before_month_end_is_a_b
     assert budget_breaches(rate, [roomy]) == []
     assert budget_breaches(rate, [spent_out])[0].limit == 0
     assert budget_breaches(rate, [TeamBudget("web", 1, 0, 48)]) == []  # web burns nothing
+
+
+def test_a_finding_message_offers_a_jira_ticket_only_when_jira_is_configured(
+    tmp_path: Path,
+) -> None:
+    from bot.blocks import ids
+    from bot.services import build_services
+    from scheduler.gpus import _ticket_buttons
+
+    verdict = classify(util([QUIET]), RULES, NOW, LONG_AGO)
+    assert verdict is not None
+    f = instance_finding(instance(), verdict, PriceTable("d", "s", {}), RULES, NOW)
+    without = build_services(Settings(db_path=tmp_path / "a.db"))
+    with_jira = build_services(
+        Settings.from_env(
+            {
+                "JIRA_URL": "http://127.0.0.1:9",
+                "JIRA_EMAIL": "bot@example.com",
+                "JIRA_API_TOKEN": "t",
+                "JIRA_PROJECT": "FIN",
+            },
+            db_path=tmp_path / "b.db",
+        )
+    )
+
+    assert _ticket_buttons(without, f.id) == []
+    (button,) = _ticket_buttons(with_jira, f.id)
+    assert button["action_id"] == ids.OPEN_TICKET and button["value"] == f.id
+    (actions,) = [b for b in finding_blocks(f, NOW, [button]) if b["type"] == "actions"]
+    assert actions["elements"][-1] == button
+    without.close()
+    with_jira.close()
