@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-import bot.gpu_hints  # noqa: F401  (registers idle findings as savings hints)
+import bot.gpu_hints
+import bot.gpu_utilisation  # noqa: F401  (registers GPU utilisation for unit costs)
 from bot.actions.snooze import KeepRunning, SnoozeFinding
 from bot.actions.stop import StopContext, StopResource
 from bot.insights.burn_rate import BurnRate, burn_rate

@@ -122,6 +122,14 @@ class CloudWatchMetrics:
                 out[q] = Series(tuple(sorted((t, float(v)) for t, v in points[qid])))
         return out
 
+    def agent_instances(self) -> set[str]:
+        """Return the instance ids that report the CloudWatch agent's GPU utilisation."""
+        return {
+            d["InstanceId"]
+            for d in self._listed(AGENT_NAMESPACE, GPU_UTILISATION)
+            if d.get("InstanceId")
+        }
+
     def instance_utilisation(
         self, instance_ids: Iterable[str], start: datetime, end: datetime
     ) -> dict[str, Utilisation]:

@@ -74,10 +74,13 @@ class AwsGpuFleet:
             aliases=self._aliases,
         )
 
-    def cloudwatch(self, account: str, region: str) -> CloudWatchMetrics:
+    def cloudwatch(
+        self, account: str, region: str, *, period_seconds: int | None = None
+    ) -> CloudWatchMetrics:
         """Return the CloudWatch adapter for one account and region."""
         return CloudWatchMetrics(
-            self._client("cloudwatch", account, region), period_seconds=self.period_seconds
+            self._client("cloudwatch", account, region),
+            period_seconds=period_seconds or self.period_seconds,
         )
 
     def inventory(self) -> Fleet:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from typing import Any
 
 import click
 
-from bot import gpu_ops
 from bot.commands.common import DB_HELP, fail, run_or_exit, settings_for
 from bot.insights.burn_rate import BurnRate
 from bot.money import format_money
@@ -22,7 +22,7 @@ from bot.state.prices import save_prices
 def idle_command(db: str | None, as_json: bool) -> None:
     """List idle and idle-held GPUs, idle SageMaker endpoints and notebooks (live sweep)."""
     services = run_or_exit(lambda: build_services(settings_for(db)))
-    result = run_or_exit(lambda: gpu_ops.sweep(services))
+    result = run_or_exit(lambda: _gpu_ops().sweep(services))
     for error in result.sweep.fleet.errors:
         click.echo(f"costbot: warning: {error}", err=True)
     if as_json:
@@ -69,7 +69,7 @@ def _burn_text(rate: BurnRate) -> str:
 def now_command(db: str | None, team: str | None, as_json: bool) -> None:
     """Show the live burn rate per team: running GPU instances and SageMaker times their price."""
     services = run_or_exit(lambda: build_services(settings_for(db)))
-    rate, fleet = run_or_exit(lambda: gpu_ops.current_burn(services))
+    rate, fleet = run_or_exit(lambda: _gpu_ops().current_burn(services))
     for error in fleet.errors:
         click.echo(f"costbot: warning: {error}", err=True)
     if team:
@@ -90,7 +90,7 @@ def prices_refresh(db: str | None, regions: tuple[str, ...]) -> None:
     settings = run_or_exit(lambda: settings_for(db))
     services = run_or_exit(lambda: build_services(settings))
     wanted = regions or settings.gpus.regions or (settings.aws_region,)
-    table = gpu_ops.price_table(services)
+    table = _gpu_ops().price_table(services)
     prices = run_or_exit(lambda: services.price_list().ec2_prices(wanted))
     if not prices:
         fail(
@@ -108,7 +108,7 @@ def prices_refresh(db: str | None, regions: tuple[str, ...]) -> None:
 def prices_show(db: str | None) -> None:
     """Print the price table in use, with its date and source."""
     services = run_or_exit(lambda: build_services(settings_for(db)))
-    table = gpu_ops.price_table(services)
+    table = _gpu_ops().price_table(services)
     click.echo(f"{table.describe()}\nsource: {table.source}")
     for (region, itype), nanos in sorted(table.prices.items()):
         mark = " (refreshed)" if (region, itype) in table.refreshed else ""
@@ -140,3 +140,10 @@ def audit_command(db: str | None, since: str | None, as_json: bool) -> None:
             f"{e.at:%Y-%m-%d %H:%M:%S} {e.user:<12} {e.action:<7} {e.resource_id:<24} "
             f"{e.result:<8} {e.detail}"
         )
+
+
+def _gpu_ops() -> Any:
+    """Import the GPU operations when a command runs (boto3, numpy: not for `costbot --help`)."""
+    from bot import gpu_ops
+
+    return gpu_ops

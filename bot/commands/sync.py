@@ -11,7 +11,6 @@ from bot.errors import CostbotError
 from bot.money import format_money
 from bot.services import build_services
 from bot.state.sync import SyncRun
-from bot.sync.run import configured, sync_source
 
 
 def _date(text: str | None, flag: str) -> date | None:
@@ -39,6 +38,8 @@ def sync_command(source: str | None, start: str | None, end: str | None, db: str
         fail("give both --start and --end, or neither", 2)
     if first and last and last < first:
         fail("--end is before --start", 2)
+    from bot.sync.run import configured, sync_source  # ingest's readers: only when syncing
+
     settings = run_or_exit(lambda: settings_for(db))
     services = run_or_exit(lambda: build_services(settings))
     failed = 0
