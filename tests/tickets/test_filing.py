@@ -238,7 +238,7 @@ def test_an_owner_without_a_jira_account_leaves_the_ticket_unassigned(
 def test_unknown_findings_are_named(tmp_path: Path, jira_emulator: JiraEmulator) -> None:
     services, _ = jira_services(tmp_path, jira_emulator)
     with pytest.raises(UnknownFinding, match="cost:…, idle:…"):
-        services.findings().lookup("budget:123")
+        services.findings().lookup("quota:123")
     with pytest.raises(UnknownFinding, match="no finding"):
         services.findings().lookup("idle:i-nothing")
     assert idle_finding().team == "ai-research"
