@@ -133,6 +133,19 @@ def _tx(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 # -- run ledger -----------------------------------------------------------------------------
 
 
+class _StoreTables:
+    """Tables of the store read and written through this thread's connection."""
+
+    def __init__(self, conn_source: Any) -> None:
+        self._source = conn_source  # a CostStore (its .conn is per thread)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection to the store."""
+        conn: sqlite3.Connection = self._source.conn
+        return conn
+
+
 @dataclass(frozen=True)
 class LedgerRow:
     """One recorded run of a job for a slot."""
@@ -146,17 +159,8 @@ class LedgerRow:
     detail: dict[str, Any]
 
 
-class RunLedger:
+class RunLedger(_StoreTables):
     """Claim, finish and list job runs; the (job, slot) key makes each slot run once."""
-
-    def __init__(self, conn_source: Any) -> None:
-        self._source = conn_source  # a CostStore (its .conn is per thread)
-
-    @property
-    def conn(self) -> sqlite3.Connection:
-        """This thread's connection to the store."""
-        conn: sqlite3.Connection = self._source.conn
-        return conn
 
     def claim(self, job: str, slot: datetime, owner: str, now: datetime) -> LedgerRow | None:
         """Claim (job, slot) for ``owner``; return the row, or None if it is taken or done.
@@ -319,17 +323,8 @@ def _quote(value: str) -> str:
     return f'"{value}"' if any(c.isspace() for c in value) else value
 
 
-class Subscriptions:
+class Subscriptions(_StoreTables):
     """Add, list and remove digest subscriptions."""
-
-    def __init__(self, conn_source: Any) -> None:
-        self._source = conn_source
-
-    @property
-    def conn(self) -> sqlite3.Connection:
-        """This thread's connection to the store."""
-        conn: sqlite3.Connection = self._source.conn
-        return conn
 
     def add(
         self,
@@ -425,17 +420,8 @@ class Budget:
         return " ".join(f"{k} {_quote(v)}" for k, v in self.filters) or "all spend"
 
 
-class Budgets:
+class Budgets(_StoreTables):
     """Add, list and remove budgets; remember which alerts went out."""
-
-    def __init__(self, conn_source: Any) -> None:
-        self._source = conn_source
-
-    @property
-    def conn(self) -> sqlite3.Connection:
-        """This thread's connection to the store."""
-        conn: sqlite3.Connection = self._source.conn
-        return conn
 
     def add(
         self,
@@ -572,17 +558,8 @@ class Feedback:
     impact: int
 
 
-class AnomalyAlerts:
+class AnomalyAlerts(_StoreTables):
     """One alert per anomaly id, its follow-ups, snoozes, acknowledgements and feedback."""
-
-    def __init__(self, conn_source: Any) -> None:
-        self._source = conn_source
-
-    @property
-    def conn(self) -> sqlite3.Connection:
-        """This thread's connection to the store."""
-        conn: sqlite3.Connection = self._source.conn
-        return conn
 
     def claim(
         self,
