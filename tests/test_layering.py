@@ -26,21 +26,25 @@ def files(package: str) -> list[Path]:
     return sorted((ROOT / package).rglob("*.py"))
 
 
+# What pure domain code (costs, insights, actions) may not import: Slack, AWS SDKs, the layers
+# above it, or the composition root.
+PURE_DOMAIN = (
+    "slack_sdk",
+    "slack_bolt",
+    "boto3",
+    "botocore",
+    "handlers",
+    "scheduler",
+    "bot.blocks",
+    "bot.services",
+    "bot.slack_app",
+)
+
 RULES = [
     # (package, forbidden import prefixes, why)
     (
         "bot/costs",
-        (
-            "slack_sdk",
-            "slack_bolt",
-            "boto3",
-            "botocore",
-            "handlers",
-            "scheduler",
-            "bot.blocks",
-            "bot.services",
-            "bot.slack_app",
-        ),
+        PURE_DOMAIN,
         "the domain knows nothing of Slack, AWS SDKs or the composition root",
     ),
     (
@@ -56,32 +60,12 @@ RULES = [
     ("scheduler", ("handlers", "slack_bolt"), "jobs call the domain, not listeners"),
     (
         "bot/insights",
-        (
-            "slack_sdk",
-            "slack_bolt",
-            "boto3",
-            "botocore",
-            "handlers",
-            "scheduler",
-            "bot.blocks",
-            "bot.services",
-            "bot.slack_app",
-        ),
+        PURE_DOMAIN,
         "insights are pure functions over plain data",
     ),
     (
         "bot/actions",
-        (
-            "slack_sdk",
-            "slack_bolt",
-            "boto3",
-            "botocore",
-            "handlers",
-            "scheduler",
-            "bot.blocks",
-            "bot.services",
-            "bot.slack_app",
-        ),
+        PURE_DOMAIN,
         "actions get their cloud port and store injected; they know no SDK and no Slack",
     ),
     (
