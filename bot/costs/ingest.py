@@ -7,9 +7,12 @@ changes at all. Files are read one at a time in bounded batches.
 
 from __future__ import annotations
 
+import itertools
+import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -23,13 +26,20 @@ from bot.costs.deliveries import (
     not_data_reason,
     select,
 )
-from bot.costs.formats import FORMATS
-from bot.costs.readers.common import IngestError, LineBatch, ReadReport
-from bot.costs.readers.cur import is_cur2, is_legacy_cur, read_cur
-from bot.costs.readers.focus import focus_version, read_focus
-from bot.costs.readers.tabular import column_names
-from bot.costs.rollup import Rollup
+from bot.costs.readers.common import MAX_LISTED_BAD_ROWS, IngestError, ReadReport
+from bot.costs.rollup import PartRollup
 from bot.costs.store import CostStore, DeliveryInfo, DeliveryStats
+from bot.costs.units import (
+    MIN_UNIT_ROWS,
+    Unit,
+    UnitResult,
+    detect_format,
+    plan_units,
+    read_file,
+    read_unit,
+)
+
+__all__ = ["IngestResult", "detect_format", "discover", "discover_files", "ingest", "read_file"]
 
 # Lines held before a write. Each write stores a charge met again as a further row, so
 # a small budget trades store size for memory: 1 M lines cut the x4 org's peak RSS by
@@ -55,6 +65,8 @@ class IngestResult:
     deliveries: list[DeliveryStats] = field(default_factory=list)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    workers: int = 0  # worker processes used (0: read in the writing process)
+    unit_cpu_seconds: float = 0.0  # CPU time spent reading and rolling up, wherever it ran
 
     @property
     def rows_read(self) -> int:
@@ -132,63 +144,6 @@ def discover(inputs: Sequence[str], remote: RemoteFiles | None) -> list[str]:
     return [f.name for f in discover_files(inputs, remote).files]
 
 
-def detect_format(columns: list[str]) -> str:
-    """Name the layout of a file from its columns: ``focus``, ``cur2`` or ``cur``."""
-    if is_cur2(columns):
-        return "cur2"
-    if is_legacy_cur(columns):
-        return "cur"
-    if "BilledCost" in columns:
-        return "focus"
-    shown = ", ".join(columns[:8]) + (" …" if len(columns) > 8 else "")
-    raise IngestError(
-        f"unknown layout (columns: {shown}). Expected FOCUS (BilledCost, EffectiveCost, "
-        "ChargePeriodStart, BillingPeriodStart, ChargeCategory), CUR 2.0 "
-        "(line_item_unblended_cost, line_item_usage_start_date, line_item_line_item_type, "
-        "bill_billing_period_start_date) or legacy CUR (lineItem/UnblendedCost, "
-        "lineItem/UsageStartDate, lineItem/LineItemType, bill/BillingPeriodStartDate)"
-    )
-
-
-def read_file(
-    path: Path,
-    display: str,
-    *,
-    fmt: str | None,
-    strict: bool,
-    aliases: Mapping[str, str],
-) -> tuple[ReadReport, Iterator[LineBatch]]:
-    """Open one file with the right reader; return its report and batch iterator."""
-    try:
-        columns = column_names(path)
-    except IngestError as exc:
-        raise IngestError(f"{display}: {exc}") from exc
-    try:
-        detected = detect_format(columns)
-    except IngestError as exc:
-        if fmt is None:
-            raise IngestError(f"{display}: {exc}") from exc
-        detected = fmt
-    kind = fmt or detected
-    if kind == "focus":
-        report = ReadReport(display, f"FOCUS {focus_version(columns)}")
-        return report, read_focus(
-            path, display, report, strict=strict, aliases=aliases, columns=columns
-        )
-    if kind in ("cur2", "cur"):
-        report = ReadReport(display, "CUR 2.0" if kind == "cur2" else "legacy CUR")
-        return report, read_cur(
-            path,
-            display,
-            report,
-            strict=strict,
-            aliases=aliases,
-            columns=columns,
-            legacy=kind == "cur",
-        )
-    raise IngestError(f"unknown --format {kind!r}; choose one of {', '.join(FORMATS)}")
-
-
 def ingest(
     store: CostStore,
     inputs: Sequence[str],
@@ -202,6 +157,7 @@ def ingest(
     rows_per_write: int = ROWS_PER_WRITE,
     phase: Callable[[str], None] | None = None,
     keep: Callable[[DataFile], bool] | None = None,
+    workers: int | None = None,
 ) -> IngestResult:
     """Read every input and replace the deliveries they contain, atomically.
 
@@ -210,8 +166,14 @@ def ingest(
     is rolled up and written before the next is read, so memory holds one
     month, not the whole bill, and the store's write transaction spans them
     all. Files whose period is unknown before reading (CSV) form one part. A
-    part is also written whenever it holds ``rows_per_write`` lines, so peak
-    memory does not grow with the size of a month.
+    part is also written whenever it holds ``rows_per_write`` daily sums, so
+    peak memory does not grow with the size of a month.
+
+    Each file, or run of Parquet row groups, is a unit (:mod:`bot.costs.units`)
+    read and rolled up by a pool of ``workers`` processes while this one writes
+    (``None``: one per core when the local input is large enough to pay for
+    starting them; 0 or 1: everything in this process). Units are merged in
+    their own order, so the store is the same whatever the number of workers.
 
     ``progress`` hears rows read so far; ``phase`` hears each later step by name
     (once per part).
@@ -229,19 +191,19 @@ def ingest(
     layouts: dict[tuple[str, str, str], tuple[set[str], set[str]]] = {}
     stats: list[DeliveryStats] = []
     any_rows = False
-    with store.writing():
-        for part in parts(selection.files):
+    split = parts(selection.files)
+    options = _UnitOptions(
+        fmt,
+        strict,
+        tuple(sorted(aliases.items())),
+        tuple(cube_tags),
+        min(MIN_UNIT_ROWS, rows_per_write),  # a write never waits for more than one unit
+    )
+    result.workers = _pool_size(workers, selection.files, remote)
+    with _unit_runner(result.workers) as run, store.writing():
+        for part, units in _parts_in_units(split, run, options, remote):
             for rollup, delivery_files in _read_part(
-                part,
-                lambda: Rollup(cube_tags),
-                rows_per_write,
-                result,
-                started,
-                fmt,
-                strict,
-                aliases,
-                remote,
-                progress,
+                units, rows_per_write, result, started, progress
             ):
                 _check_one_layout(delivery_files, layouts)
                 if not rollup.keys:
@@ -277,6 +239,7 @@ def ingest(
                     },
                 )
                 del rollup, daily, cube  # one part at a time
+            del part
         if not any_rows:
             skipped = result.rows_skipped
             listed = [str(b) for f in result.files for b in f.bad_rows][:5]
@@ -291,58 +254,186 @@ def ingest(
     return result
 
 
+@dataclass(frozen=True)
+class _UnitOptions:
+    fmt: str | None
+    strict: bool
+    aliases: tuple[tuple[str, str], ...]
+    cube_tags: tuple[str, ...]
+    unit_rows: int
+
+
+# Starting worker processes costs about half a second of CPU each (they import pyarrow,
+# numpy and pandas): only local inputs this large use a pool unless one is asked for.
+POOL_MIN_BYTES = 64 << 20
+
+
+def _pool_size(workers: int | None, files: Sequence[DataFile], remote: RemoteFiles | None) -> int:
+    """Return how many worker processes to use (0: read in this process)."""
+    local = [f for f in files if not f.name.startswith("s3://")]
+    if len(local) != len(files):
+        return 0  # S3 inputs are downloaded and read one at a time, in this process
+    if workers is None:
+        size = 0
+        for f in local:
+            with suppress(OSError):
+                size += Path(f.name).stat().st_size
+        if size < POOL_MIN_BYTES:
+            return 0
+        workers = os.cpu_count() or 1
+    return 0 if workers <= 1 else workers
+
+
+@contextmanager
+def _unit_runner(
+    workers: int,
+) -> Iterator[Callable[[Iterable[Unit]], Iterator[UnitResult]]]:
+    """Yield a function that runs units in order, in a process pool or in this process.
+
+    The pool reads at most a few units ahead of the writer, so results wait in
+    memory for a moment, never for the whole input.
+    """
+    if workers <= 1:
+        yield lambda units: map(read_unit, units)
+        return
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["bot.costs.units", "bot.costs.rollup"])
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+    def run(units: Iterable[Unit]) -> Iterator[UnitResult]:
+        waiting: deque[Future[UnitResult]] = deque()
+        todo = iter(units)
+        for unit in itertools.islice(todo, workers + 1):
+            waiting.append(pool.submit(read_unit, unit))
+        while waiting:
+            done = waiting.popleft().result()
+            following = next(todo, None)
+            if following is not None:
+                waiting.append(pool.submit(read_unit, following))
+            yield done
+
+    try:
+        yield run
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _parts_in_units(
+    split: Sequence[Sequence[DataFile]],
+    run: Callable[[Iterable[Unit]], Iterator[UnitResult]],
+    options: _UnitOptions,
+    remote: RemoteFiles | None,
+) -> Iterator[tuple[Sequence[DataFile], Iterator[tuple[DataFile, Unit, UnitResult]]]]:
+    """Yield each part with its units' results, in order (the runner may read ahead).
+
+    Local files are planned into units up front, so a pool keeps reading into
+    the next part while this process writes the last one. S3 files are
+    downloaded one at a time and read while their download exists.
+    """
+    if remote is not None and any(f.name.startswith("s3://") for p in split for f in p):
+        for part in split:
+            yield part, _remote_units(part, options, remote)
+        return
+    planned = [
+        (i, f, unit)
+        for i, part in enumerate(split)
+        for f in part
+        for unit in _plan(f, Path(f.name), options)
+    ]
+    results = run(u for _, _, u in planned)
+    for i, in_part in itertools.groupby(planned, key=lambda p: p[0]):
+        yield split[i], ((f, u, next(results)) for _, f, u in in_part)
+
+
+def _remote_units(
+    part: Sequence[DataFile], options: _UnitOptions, remote: RemoteFiles
+) -> Iterator[tuple[DataFile, Unit, UnitResult]]:
+    for data_file in part:
+        opener: AbstractContextManager[Path] = (
+            remote.download(data_file.name)
+            if data_file.name.startswith("s3://")
+            else nullcontext(Path(data_file.name))
+        )
+        with opener as path:
+            for unit in _plan(data_file, path, options):
+                yield data_file, unit, read_unit(unit)
+
+
+def _plan(data_file: DataFile, path: Path, options: _UnitOptions) -> list[Unit]:
+    return plan_units(
+        data_file.name,
+        path,
+        export=data_file.export,
+        fmt=options.fmt,
+        strict=options.strict,
+        aliases=dict(options.aliases),
+        cube_tags=options.cube_tags,
+        min_rows=options.unit_rows,
+    )
+
+
 DeliveryFiles = dict[
     tuple[str, str, str, str], tuple[set[str], dict[str, DataFile], list[ReadReport]]
 ]
 
 
 def _read_part(
-    part: Sequence[DataFile],
-    new_rollup: Callable[[], Rollup],
+    units: Iterator[tuple[DataFile, Unit, UnitResult]],
     rows_per_write: int,
     result: IngestResult,
     started: float,
-    fmt: str | None,
-    strict: bool,
-    aliases: Mapping[str, str],
-    remote: RemoteFiles | None,
     progress: Callable[[int, float], None] | None,
-) -> Iterator[tuple[Rollup, DeliveryFiles]]:
-    """Read one part's files; yield a roll-up to write whenever it holds ``rows_per_write``.
+) -> Iterator[tuple[PartRollup, DeliveryFiles]]:
+    """Merge one part's unit results; yield a roll-up to write whenever it holds ``rows_per_write``.
 
-    Bounding the rows held, not only the billing periods, keeps memory flat
+    Bounding the sums held, not only the billing periods, keeps memory flat
     however large a month is: a charge met again after a write is stored as a
     further row of the same delivery (sums stay exact). A file's report goes
     with the write in which the file ends.
     """
-    rollup = new_rollup()
+    rollup = PartRollup()
     delivery_files: DeliveryFiles = {}
-    for data_file in part:
-        name = data_file.name
-        opener: AbstractContextManager[Path] = (
-            remote.download(name)
-            if name.startswith("s3://") and remote
-            else nullcontext(Path(name))
-        )
-        touched: set[tuple[str, str, str, str]] = set()
-        with opener as path:
-            report, batches = read_file(path, name, fmt=fmt, strict=strict, aliases=aliases)
+    reports: dict[str, ReadReport] = {}
+    touched: dict[str, set[tuple[str, str, str, str]]] = {}
+    for data_file, unit, done in units:
+        if rollup.rows >= rows_per_write:
+            yield rollup, delivery_files
+            rollup, delivery_files = PartRollup(), {}
+            touched = {name: set() for name in touched}
+        report = reports.get(unit.name)
+        if report is None:
+            report = reports[unit.name] = done.report
             result.files.append(report)
-            for batch in batches:
-                if rollup.rows >= rows_per_write:  # before adding: a file's last batch stays
-                    yield rollup, delivery_files
-                    rollup, delivery_files, touched = new_rollup(), {}, set()
-                for provider, account, period in rollup.add(batch.table, data_file.export):
-                    key = (data_file.export, provider, account, period)
-                    formats, files, _ = delivery_files.setdefault(key, (set(), {}, []))
-                    formats.add(report.format)
-                    files[name] = data_file
-                    touched.add(key)
-                if progress:
-                    progress(result.rows_read, time.perf_counter() - started)
-        for key in sorted(touched):
-            delivery_files[key][2].append(report)
+        else:
+            _merge_report(report, done.report)
+        if done.daily is not None and done.key_group is not None:
+            rollup.add(done.keys, done.groups, done.key_group, done.daily)
+        for provider, account, period in done.seen:
+            key = (unit.export, provider, account, period)
+            formats, files, _ = delivery_files.setdefault(key, (set(), {}, []))
+            formats.add(report.format)
+            files[unit.name] = data_file
+            touched.setdefault(unit.name, set()).add(key)
+        result.unit_cpu_seconds += done.cpu_seconds
+        if progress:
+            progress(result.rows_read, time.perf_counter() - started)
+        if unit.last_of_file:
+            for key in sorted(touched.pop(unit.name, set())):
+                if key in delivery_files:
+                    delivery_files[key][2].append(report)
     yield rollup, delivery_files
+
+
+def _merge_report(into: ReadReport, more: ReadReport) -> None:
+    """Add a later unit's report of the same file to the file's report."""
+    into.rows_read += more.rows_read
+    into.rows_skipped += more.rows_skipped
+    into.bad_rows.extend(more.bad_rows[: max(MAX_LISTED_BAD_ROWS - len(into.bad_rows), 0)])
+    for note in more.notes:
+        into.note(note)
 
 
 def _check_one_layout(

@@ -151,25 +151,122 @@ class Rollup:
             local_to_global[local] = idx
         return local_to_global[row_codes], set(local_to_global.tolist())
 
-    def finish(self) -> tuple[DailyAmounts, DailyAmounts]:
-        """Return per-key and per-group daily amounts, sorted by (index, day)."""
+    def finish(self, *, cube: bool = True) -> tuple[DailyAmounts, DailyAmounts]:
+        """Return per-key and per-group daily amounts, sorted by (index, day).
+
+        ``cube=False`` skips the per-group sums (an ingest unit: the writer sums
+        the cube once it has merged every unit of a part).
+        """
         if not self._parts:
-            empty = np.zeros(0, dtype=np.int64)
-            none = DailyAmounts(empty, empty.astype(np.int32), empty, empty, empty, empty)
-            return none, none
+            return _empty(), _empty()
         cols = [np.concatenate([p[i] for p in self._parts]) for i in range(6)]
         self._parts.clear()
-        for amounts in cols[3:]:
-            if float(np.abs(amounts).sum(dtype=np.float64)) >= SAFE_SUM_NANOS:
-                raise IngestError(
-                    "these lines add up to more than ±$9 billion: too much to sum exactly in "
-                    "one run; ingest fewer billing periods at a time"
-                )
+        check_exact(cols[3:])
         self.key_group = np.zeros(len(self.keys), dtype=np.int64)
         self.key_group[cols[0]] = cols[1]  # a key's group is a function of the key
-        daily = _sum_ragged(cols[0], cols[2], cols[3:], len(self.keys))
-        cube = _sum_dense(cols[1], cols[2], cols[3:], len(self.groups))
+        daily = sum_by_day(cols[0], cols[2], cols[3:])
+        if not cube:
+            return daily, _empty()
+        return daily, sum_by_day(cols[1], cols[2], cols[3:])
+
+
+class PartRollup:
+    """Merge units' roll-ups into one part's keys, groups and daily sums, in unit order.
+
+    Keys and groups get global ids in the order units are added, which is the
+    order of the files and row groups, never the order workers finish in: the
+    same input gives the same store with any number of workers.
+    """
+
+    def __init__(self) -> None:
+        self.keys: list[tuple[str, ...]] = []
+        self.groups: list[tuple[str, ...]] = []
+        self._key_index: dict[tuple[str, ...], int] = {}
+        self._group_index: dict[tuple[str, ...], int] = {}
+        self._daily: list[DailyAmounts] = []
+        self.key_group = np.zeros(0, dtype=np.int64)  # a key's group (a function of the key)
+
+    @property
+    def rows(self) -> int:
+        """Return how many (charge, day) sums the part holds so far."""
+        return sum(len(d.index) for d in self._daily)
+
+    def add(
+        self,
+        keys: Sequence[tuple[str, ...]],
+        groups: Sequence[tuple[str, ...]],
+        key_group: np.ndarray,
+        daily: DailyAmounts,
+    ) -> None:
+        """Add one unit's roll-up (its local ids become this part's ids)."""
+        key_ids = _global_ids(keys, self._key_index, self.keys)
+        group_ids = _global_ids(groups, self._group_index, self.groups)
+        grown = np.zeros(len(self.keys), dtype=np.int64)
+        grown[: len(self.key_group)] = self.key_group
+        grown[key_ids] = group_ids[key_group]
+        self.key_group = grown
+        self._daily.append(
+            DailyAmounts(
+                key_ids[daily.index],
+                daily.day,
+                daily.billed,
+                daily.effective,
+                daily.list,
+                daily.lines,
+            )
+        )
+
+    def finish(self) -> tuple[DailyAmounts, DailyAmounts]:
+        """Return per-key and per-group daily amounts, sorted by (index, day)."""
+        if not self._daily:
+            return _empty(), _empty()
+        parts, self._daily = self._daily, []
+        index, day = (np.concatenate([getattr(p, c) for p in parts]) for c in ("index", "day"))
+        amounts = [np.concatenate([getattr(p, c) for p in parts]) for c in AMOUNT_FIELDS]
+        lines = np.concatenate([p.lines for p in parts])
+        check_exact(amounts)
+        daily = sum_by_day(index, day, amounts, lines)  # one unit's sums: already in order
+        cube = sum_by_day(
+            self.key_group[daily.index],
+            daily.day,
+            [daily.billed, daily.effective, daily.list],
+            daily.lines,
+        )
         return daily, cube
+
+
+AMOUNT_FIELDS = ("billed", "effective", "list")
+
+
+def check_exact(amounts: Sequence[np.ndarray]) -> None:
+    """Refuse sums that could wrap int64 (the float bound is far below the wrap)."""
+    for a in amounts:
+        if float(np.abs(a).sum(dtype=np.float64)) >= SAFE_SUM_NANOS:
+            raise IngestError(
+                "these lines add up to more than ±$9 billion: too much to sum exactly in "
+                "one run; ingest fewer billing periods at a time"
+            )
+
+
+def _empty() -> DailyAmounts:
+    empty = np.zeros(0, dtype=np.int64)
+    return DailyAmounts(empty, empty.astype(np.int32), empty, empty, empty, empty)
+
+
+def _global_ids(
+    local: Sequence[tuple[str, ...]],
+    index: dict[tuple[str, ...], int],
+    table: list[tuple[str, ...]],
+) -> np.ndarray:
+    """Give each local key its id in ``table``, appending the keys not seen before."""
+    out = np.empty(len(local), dtype=np.int64)
+    for i, key in enumerate(local):
+        idx = index.get(key)
+        if idx is None:
+            idx = index[key] = len(table)
+            table.append(key)
+        out[i] = idx
+    return out
 
 
 def _codes(column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
@@ -237,66 +334,47 @@ def _factorize(codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return ids.astype(np.int64), first
 
 
-def _sum_ragged(
-    index: np.ndarray, day: np.ndarray, amounts: list[np.ndarray], n_index: int
-) -> DailyAmounts:
-    """Sum by (index, day) into one run of days per index, first to last day: no sorting.
+DAY_BITS = 20  # a roll-up's days span far less than 2**20 (2 870 years)
 
-    Each charge key lives in one billing period, so its run is about a month long
-    and the runs together are about as long as the input. ``ufunc.at`` sums in
-    exact int64; the non-empty cells come out ordered by (index, day).
+
+def sum_by_day(
+    index: np.ndarray,
+    day: np.ndarray,
+    amounts: Sequence[np.ndarray],
+    lines: np.ndarray | None = None,
+) -> DailyAmounts:
+    """Sum rows by (index, day), exactly, into cells ordered by (index, day).
+
+    Rows are sorted by one int64 made of the index and the day, and each run of
+    equal cells is summed with ``np.add.reduceat`` in int64: exact, and several
+    times faster than ``np.add.at``. Input already in order (a unit's sums) is
+    not sorted again. ``lines`` weighs each row (sums being merged); without it
+    each row is one line.
     """
     if len(index) == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return DailyAmounts(empty, empty.astype(np.int32), empty, empty, empty, empty)
-    day64 = day.astype(np.int64)
-    first = np.full(n_index, np.iinfo(np.int64).max, dtype=np.int64)
-    last = np.full(n_index, np.iinfo(np.int64).min, dtype=np.int64)
-    np.minimum.at(first, index, day64)
-    np.maximum.at(last, index, day64)
-    span = np.where(last >= first, last - first + 1, 0)
-    offsets = np.r_[0, np.cumsum(span)].astype(np.int64)
-    cell = offsets[index] + (day64 - first[index])
-    size = int(offsets[-1])
-    lines = np.bincount(cell, minlength=size).astype(np.int64)
-    sums = []
-    for a in amounts:
-        grid = np.zeros(size, dtype=np.int64)
-        np.add.at(grid, cell, a)
-        sums.append(grid)
-    used = np.flatnonzero(lines)
-    owner = np.repeat(np.arange(n_index, dtype=np.int64), span)[used]
-    return DailyAmounts(
-        index=owner,
-        day=(first[owner] + (used - offsets[owner])).astype(np.int32),
-        billed=sums[0][used],
-        effective=sums[1][used],
-        list=sums[2][used],
-        lines=lines[used],
-    )
+        return _empty()
+    low = int(day.min())
+    cell = (index.astype(np.int64) << DAY_BITS) | (day.astype(np.int64) - low)
+    steps = np.diff(cell)
+    if bool(np.all(steps >= 0)):
+        order = None
+        starts = np.flatnonzero(np.r_[True, steps != 0])
+    else:
+        order = np.argsort(cell, kind="stable")
+        cell = cell[order]
+        starts = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
 
+    def total(values: np.ndarray) -> np.ndarray:
+        ordered = values if order is None else values[order]
+        return np.add.reduceat(ordered.astype(np.int64, copy=False), starts)
 
-def _sum_dense(
-    index: np.ndarray, day: np.ndarray, amounts: list[np.ndarray], n_index: int
-) -> DailyAmounts:
-    """Sum by (index, day) into a dense grid when it is small (the cube), else in runs."""
-    lo, hi = int(day.min()), int(day.max())
-    span = hi - lo + 1
-    if n_index * span > 50_000_000:
-        return _sum_ragged(index, day, amounts, n_index)
-    cell = index.astype(np.int64) * span + (day.astype(np.int64) - lo)
-    lines = np.bincount(cell, minlength=n_index * span).astype(np.int64)
-    sums = []
-    for a in amounts:
-        grid = np.zeros(n_index * span, dtype=np.int64)
-        np.add.at(grid, cell, a)
-        sums.append(grid)
-    used = np.flatnonzero(lines)
+    counted = np.diff(np.r_[starts, len(cell)]).astype(np.int64) if lines is None else total(lines)
+    first = cell[starts]
     return DailyAmounts(
-        index=used // span,
-        day=(used % span + lo).astype(np.int32),
-        billed=sums[0][used],
-        effective=sums[1][used],
-        list=sums[2][used],
-        lines=lines[used],
+        index=first >> DAY_BITS,
+        day=((first & ((1 << DAY_BITS) - 1)) + low).astype(np.int32),
+        billed=total(amounts[0]),
+        effective=total(amounts[1]),
+        list=total(amounts[2]),
+        lines=counted,
     )

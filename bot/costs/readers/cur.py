@@ -13,7 +13,7 @@ vs ``lineItem/UnblendedCost``); one converter serves both. Amounts:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -154,6 +154,8 @@ def read_cur(
     aliases: Mapping[str, str],
     columns: list[str],
     legacy: bool,
+    row_groups: Sequence[int] | None = None,
+    row_offset: int = 0,
 ) -> Iterator[LineBatch]:
     """Yield canonical batches from a CUR 2.0 or legacy CUR file."""
     pick = 1 if legacy else 0
@@ -171,6 +173,8 @@ def read_cur(
         strict=strict,
         columns=wanted,
         convert=lambda table, bad: _convert(table, names, tag_cols, bad, report, aliases),
+        row_groups=row_groups,
+        row_offset=row_offset,
     )
 
 

@@ -11,7 +11,7 @@ of real exports (``NULL`` strings, zone-less timestamps, enum casing, JSON
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -100,8 +100,10 @@ def read_focus(
     strict: bool,
     aliases: Mapping[str, str],
     columns: list[str],
+    row_groups: Sequence[int] | None = None,
+    row_offset: int = 0,
 ) -> Iterator[LineBatch]:
-    """Yield canonical batches from one FOCUS file."""
+    """Yield canonical batches from one FOCUS file (or some of its Parquet row groups)."""
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         raise missing_columns_error(display_name, "FOCUS", missing, REQUIRED)
@@ -119,6 +121,8 @@ def read_focus(
         strict=strict,
         columns=wanted,
         convert=lambda table, bad: _convert(table, bad, report, aliases),
+        row_groups=row_groups,
+        row_offset=row_offset,
     )
 
 

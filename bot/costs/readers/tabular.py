@@ -7,7 +7,7 @@ convert them, reporting bad rows instead of failing the file).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -47,15 +47,19 @@ def read_lines(
     strict: bool,
     columns: list[str],
     convert: Callable[[pa.Table, BadRows], pa.Table],
+    row_groups: Sequence[int] | None = None,
+    row_offset: int = 0,
 ) -> Iterator[LineBatch]:
     """Read a file batch by batch, convert each, and drop (and report) the bad rows.
 
     The one loop every reader shares: CSV lines with the wrong number of fields,
     and rows a converter marks bad, are counted, listed with their record number
     (1 = the first record after the header) and skipped, or stop the read under
-    ``strict``.
+    ``strict``. ``row_groups`` reads only those Parquet row groups, the first
+    of which starts at record ``row_offset + 1`` of the file (an ingest unit,
+    :mod:`bot.costs.units`).
     """
-    offset = 0
+    offset = row_offset
     skipped: list[int] = []
     pending: list[BadRow] = []
 
@@ -64,7 +68,7 @@ def read_lines(
         skipped.append(record)
         pending.append(BadRow(display, record, "*", reason))
 
-    for table in iter_batches(path, columns, on_invalid, display):
+    for table in iter_batches(path, columns, on_invalid, display, row_groups):
         if pending:
             report.rows_read += len(pending)
             report.reject(pending, len(pending), strict)
@@ -93,6 +97,7 @@ def iter_batches(
     columns: list[str] | None = None,
     on_invalid_row: Callable[[int | None, str], None] | None = None,
     display: str | None = None,
+    row_groups: Sequence[int] | None = None,
 ) -> Iterator[pa.Table]:
     """Yield tables of at most about a million rows, header names cleaned of BOMs.
 
@@ -102,7 +107,7 @@ def iter_batches(
     :class:`IngestError` naming it (``display``, default the path).
     """
     try:
-        yield from _batches(path, columns, on_invalid_row)
+        yield from _batches(path, columns, on_invalid_row, row_groups)
     except (pa.ArrowException, OSError, EOFError) as exc:
         raise IngestError(f"{display or path}: unreadable ({_first_line(exc)})") from exc
 
@@ -111,12 +116,13 @@ def _batches(
     path: Path,
     columns: list[str] | None,
     on_invalid_row: Callable[[int | None, str], None] | None,
+    row_groups: Sequence[int] | None = None,
 ) -> Iterator[pa.Table]:
     if is_parquet(path):
         pf = pq.ParquetFile(path)
         names = set(pf.schema_arrow.names)
         wanted = [c for c in columns if c in names] if columns else None
-        yield from _parquet_batches(path, pf, wanted)
+        yield from _parquet_batches(path, pf, wanted, row_groups)
         return
     raw_names = _raw_csv_names(path)
     clean = [strip_bom(n) for n in raw_names]
@@ -152,7 +158,10 @@ def _batches(
 
 
 def _parquet_batches(
-    path: Path, pf: pq.ParquetFile, wanted: list[str] | None
+    path: Path,
+    pf: pq.ParquetFile,
+    wanted: list[str] | None,
+    row_groups: Sequence[int] | None = None,
 ) -> Iterator[pa.Table]:
     """Read a Parquet file one row group at a time, text columns dictionary-encoded.
 
@@ -172,7 +181,7 @@ def _parquet_batches(
             nested += [f"{f.name}.key_value.key", f"{f.name}.key_value.value"]
     encoded = pq.ParquetFile(path, read_dictionary=flat + nested)
     plain_maps = pq.ParquetFile(path, read_dictionary=flat)
-    for group in range(pf.metadata.num_row_groups):
+    for group in range(pf.metadata.num_row_groups) if row_groups is None else row_groups:
         try:
             table = encoded.read_row_group(group, columns=wanted)
         except pa.ArrowNotImplementedError:

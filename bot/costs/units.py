@@ -1,0 +1,227 @@
+"""Units of ingest work: read part of one file and roll it up, in this process or another.
+
+Reading, converting and rolling up billing lines is most of an ingest's CPU, and
+it is independent per file and per Parquet row group; writing the store is not
+(SQLite has one writer). So an ingest cuts its files into :class:`Unit` s,
+lets a pool of processes turn each into a small :class:`UnitResult` (the unit's
+distinct charges and their daily sums), and merges those in the writing
+process in unit order (:class:`bot.costs.rollup.PartRollup`), whatever order
+the workers finish in. Everything here must pickle: it crosses processes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.costs.formats import FORMATS
+from bot.costs.readers.common import IngestError, LineBatch, ReadReport
+from bot.costs.readers.cur import is_cur2, is_legacy_cur, read_cur
+from bot.costs.readers.focus import focus_version, read_focus
+from bot.costs.readers.tabular import column_names, is_parquet
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from bot.costs.rollup import DailyAmounts
+
+# A unit holds whole Parquet row groups, at least this many lines (fewer, larger units
+# pay less per-unit overhead: each sends its distinct charges back to the writer).
+MIN_UNIT_ROWS = 256 << 10
+
+
+def detect_format(columns: list[str]) -> str:
+    """Name the layout of a file from its columns: ``focus``, ``cur2`` or ``cur``."""
+    if is_cur2(columns):
+        return "cur2"
+    if is_legacy_cur(columns):
+        return "cur"
+    if "BilledCost" in columns:
+        return "focus"
+    shown = ", ".join(columns[:8]) + (" …" if len(columns) > 8 else "")
+    raise IngestError(
+        f"unknown layout (columns: {shown}). Expected FOCUS (BilledCost, EffectiveCost, "
+        "ChargePeriodStart, BillingPeriodStart, ChargeCategory), CUR 2.0 "
+        "(line_item_unblended_cost, line_item_usage_start_date, line_item_line_item_type, "
+        "bill_billing_period_start_date) or legacy CUR (lineItem/UnblendedCost, "
+        "lineItem/UsageStartDate, lineItem/LineItemType, bill/BillingPeriodStartDate)"
+    )
+
+
+def read_file(
+    path: Path,
+    display: str,
+    *,
+    fmt: str | None,
+    strict: bool,
+    aliases: Mapping[str, str],
+    row_groups: Sequence[int] | None = None,
+    row_offset: int = 0,
+) -> tuple[ReadReport, Iterator[LineBatch]]:
+    """Open one file (or some of its Parquet row groups) with the right reader.
+
+    Returns its report and batch iterator; bad rows are numbered in the whole
+    file (``row_offset`` records come before the first row group read).
+    """
+    try:
+        columns = column_names(path)
+    except IngestError as exc:
+        raise IngestError(f"{display}: {exc}") from exc
+    try:
+        detected = detect_format(columns)
+    except IngestError as exc:
+        if fmt is None:
+            raise IngestError(f"{display}: {exc}") from exc
+        detected = fmt
+    kind = fmt or detected
+    if kind == "focus":
+        report = ReadReport(display, f"FOCUS {focus_version(columns)}")
+        return report, read_focus(
+            path,
+            display,
+            report,
+            strict=strict,
+            aliases=aliases,
+            columns=columns,
+            row_groups=row_groups,
+            row_offset=row_offset,
+        )
+    if kind in ("cur2", "cur"):
+        report = ReadReport(display, "CUR 2.0" if kind == "cur2" else "legacy CUR")
+        return report, read_cur(
+            path,
+            display,
+            report,
+            strict=strict,
+            aliases=aliases,
+            columns=columns,
+            legacy=kind == "cur",
+            row_groups=row_groups,
+            row_offset=row_offset,
+        )
+    raise IngestError(f"unknown --format {kind!r}; choose one of {', '.join(FORMATS)}")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One file, or a run of its Parquet row groups, to read and roll up."""
+
+    name: str  # the file as reports name it (a path or an s3:// URI)
+    path: str  # where to read it now (local; a download for S3)
+    export: str
+    fmt: str | None
+    strict: bool
+    aliases: tuple[tuple[str, str], ...]
+    cube_tags: tuple[str, ...]
+    row_groups: tuple[int, ...] | None = None  # None: the whole file
+    row_offset: int = 0  # records of the file before this unit's first row group
+    last_of_file: bool = True  # the file's report is complete after this unit
+
+
+@dataclass
+class UnitResult:
+    """What a unit held: its report, its distinct charges and their daily sums."""
+
+    report: ReadReport
+    seen: set[tuple[str, str, str]] = field(default_factory=set)  # provider, account, period
+    keys: list[tuple[str, ...]] = field(default_factory=list)
+    groups: list[tuple[str, ...]] = field(default_factory=list)
+    key_group: np.ndarray | None = None
+    daily: DailyAmounts | None = None
+    cpu_seconds: float = 0.0  # CPU time the unit took where it ran (the benchmarks add it up)
+
+    @property
+    def cells(self) -> int:
+        """Return how many (charge, day) sums the unit holds."""
+        return 0 if self.daily is None else len(self.daily.index)
+
+
+def plan_units(
+    name: str,
+    path: Path,
+    *,
+    export: str,
+    fmt: str | None,
+    strict: bool,
+    aliases: Mapping[str, str],
+    cube_tags: Sequence[str],
+    min_rows: int = MIN_UNIT_ROWS,
+) -> list[Unit]:
+    """Cut one local file into units: runs of whole row groups of ``min_rows`` lines or more.
+
+    A CSV file is one unit (its lines can only be found by reading it through).
+    """
+    base = Unit(
+        name,
+        str(path),
+        export,
+        fmt,
+        strict,
+        tuple(sorted(aliases.items())),
+        tuple(cube_tags),
+    )
+    try:
+        if not is_parquet(path):
+            return [base]
+        import pyarrow.parquet as pq
+
+        meta = pq.ParquetFile(path).metadata
+    except (OSError, ValueError):
+        return [base]  # reading it will say what is wrong, naming the file
+    sizes = [meta.row_group(g).num_rows for g in range(meta.num_row_groups)]
+    runs: list[list[int]] = []
+    held = min_rows
+    for group, rows in enumerate(sizes):
+        if held >= min_rows:
+            runs.append([])
+            held = 0
+        runs[-1].append(group)
+        held += rows
+    if len(runs) <= 1:
+        return [base]
+    units, offset = [], 0
+    for i, run in enumerate(runs):
+        units.append(
+            Unit(
+                base.name,
+                base.path,
+                export,
+                fmt,
+                strict,
+                base.aliases,
+                base.cube_tags,
+                tuple(run),
+                offset,
+                last_of_file=i == len(runs) - 1,
+            )
+        )
+        offset += sum(sizes[g] for g in run)
+    return units
+
+
+def read_unit(unit: Unit) -> UnitResult:
+    """Read a unit and roll it up by charge and day (runs in a worker process)."""
+    from bot.costs.rollup import Rollup
+
+    started = time.process_time()
+    rollup = Rollup(unit.cube_tags)
+    report, batches = read_file(
+        Path(unit.path),
+        unit.name,
+        fmt=unit.fmt,
+        strict=unit.strict,
+        aliases=dict(unit.aliases),
+        row_groups=unit.row_groups,
+        row_offset=unit.row_offset,
+    )
+    result = UnitResult(report)
+    for batch in batches:
+        result.seen |= rollup.add(batch.table, unit.export)
+    if rollup.keys:
+        result.daily, _ = rollup.finish(cube=False)
+        result.keys, result.groups, result.key_group = rollup.keys, rollup.groups, rollup.key_group
+    result.cpu_seconds = time.process_time() - started
+    return result
