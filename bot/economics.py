@@ -9,7 +9,7 @@ failing (a hint list without CloudWatch is still a hint list).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from bot.aws.endpoint_metrics import EndpointMetricsError
@@ -94,11 +94,19 @@ class HintReport:
 def gather_hints(
     services: Services, *, team: str | None = None, use_metrics: bool | None = None
 ) -> HintReport:
-    """Rank every hint the bill (and CloudWatch, when enabled) supports."""
+    """Rank every hint the bill (and CloudWatch, when enabled) supports.
+
+    ``use_metrics`` (``--cloudwatch`` / ``--no-cloudwatch``) overrides
+    ``COSTBOT_ENDPOINT_METRICS`` for this report, for the registered sources too: they
+    see it as ``services.settings.endpoint_metrics``, so one switch decides every
+    CloudWatch read and the note below stays true.
+    """
     charges, start, end = _charges(services, DEFAULT_DAYS)
     notes: list[str] = []
     groups: list[Sequence[Hint]] = [bill_hints(charges)]
-    if services.settings.endpoint_metrics if use_metrics is None else use_metrics:
+    metrics = services.settings.endpoint_metrics if use_metrics is None else use_metrics
+    services = _with_metrics(services, metrics)
+    if metrics:
         try:
             names = [e.name for e in endpoint_costs(charges)]
             calls = services.endpoint_metrics().invocations(names, start, end)
@@ -111,17 +119,29 @@ def gather_hints(
             notes.append(f"endpoint right-sizing skipped: {exc}")
     else:
         notes.append(
-            "endpoint right-sizing needs CloudWatch invocations "
-            "(COSTBOT_ENDPOINT_METRICS=true or --cloudwatch)"
+            "right-sizing needs CloudWatch (COSTBOT_ENDPOINT_METRICS=true or --cloudwatch): "
+            "SageMaker endpoints by their invocations, GPU instances by the CloudWatch "
+            "agent's GPU utilisation"
         )
-    # The GPU area's findings (idle, idle-held, utilisation right-sizing with
-    # bot.insights.hints.rightsizing_hints) arrive through register_hint_source.
+    # The GPU area's hints arrive through register_hint_source: idle and idle-held findings
+    # (bot.gpu_hints, from the store) and GPU utilisation right-sizing (bot.gpu_utilisation,
+    # CloudWatch, only when metrics are on).
     for source in HINT_SOURCES:
         try:
             groups.append(source(services, charges, start, end))
         except CostbotError as exc:
             notes.append(f"{getattr(source, '__name__', 'a hint source')} skipped: {exc}")
     return HintReport(rank_hints(*groups, team=team), start, end, notes)
+
+
+def _with_metrics(services: Services, on: bool) -> Services:
+    """Return services whose settings say CloudWatch reads are ``on`` for one report.
+
+    The copy shares the store, the engine and the SDK clients; only the switch differs.
+    """
+    if services.settings.endpoint_metrics == on:
+        return services
+    return replace(services, settings=replace(services.settings, endpoint_metrics=on))
 
 
 @dataclass

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import bot.gpu_hints
-import bot.gpu_utilisation  # noqa: F401  (registers GPU utilisation for unit costs)
+import bot.gpu_utilisation  # noqa: F401  (registers GPU utilisation: unit costs, right-sizing)
 from bot.actions.snooze import KeepRunning, SnoozeFinding
 from bot.actions.stop import StopContext, StopResource
 from bot.insights.burn_rate import BurnRate, burn_rate

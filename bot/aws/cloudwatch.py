@@ -46,12 +46,21 @@ class CloudWatchMetrics:
         self.period = period_seconds
 
     def _listed(self, namespace: str, name: str) -> list[dict[str, str]]:
-        """Return the dimension maps of every series of a metric (ListMetrics, paginated)."""
+        """Return the dimension maps of every series of a metric (ListMetrics, paginated).
+
+        Each series once: a listing that repeats one (moto lists a multi-dimension series
+        once per datapoint) would otherwise cost a GetMetricData query per repeat.
+        """
         out: list[dict[str, str]] = []
+        seen: set[tuple[tuple[str, str], ...]] = set()
         paginator = self._client.get_paginator("list_metrics")
         for page in paginator.paginate(Namespace=namespace, MetricName=name):
             for metric in page.get("Metrics", []):
-                out.append({d["Name"]: d["Value"] for d in metric.get("Dimensions", [])})
+                dims = {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])}
+                key = tuple(sorted(dims.items()))
+                if key not in seen:
+                    seen.add(key)
+                    out.append(dims)
         return out
 
     def _agent_queries(

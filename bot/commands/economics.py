@@ -27,6 +27,17 @@ def build_services(settings: Settings, **kwargs: Any) -> Services:
     return build(settings, **kwargs)
 
 
+def register_gpu_sources() -> None:
+    """Load the GPU area's hint and utilisation sources, which register themselves on import.
+
+    The Slack app and the jobs load them through :mod:`bot.gpu_ops`; the CLI imports
+    modules only when a command runs, so without this `costbot hints` would miss idle GPUs
+    and utilisation right-sizing, and `costbot unit` the busy vs paid GPU-hours.
+    """
+    import bot.gpu_hints
+    import bot.gpu_utilisation  # noqa: F401
+
+
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 
 
@@ -107,8 +118,8 @@ def chargeback_command(
 @click.option(
     "--cloudwatch/--no-cloudwatch",
     default=None,
-    help="Read endpoint invocations "
-    "from CloudWatch for right-sizing (default $COSTBOT_ENDPOINT_METRICS).",
+    help="Read CloudWatch for right-sizing: endpoint invocations and the agent's GPU "
+    "utilisation (default $COSTBOT_ENDPOINT_METRICS).",
 )
 @click.option("--limit", type=int, default=10, show_default=True, help="Hints shown (text).")
 @click.option("--json", "as_json", is_flag=True, help="Print the hints as JSON.")
@@ -120,6 +131,7 @@ def hints_command(
     from bot.economics import gather_hints
     from bot.economics_report import hints_text
 
+    register_gpu_sources()
     settings = run_or_exit(lambda: settings_for(db))
     services = run_or_exit(lambda: build_services(settings, create_store=False))
     report = run_or_exit(lambda: gather_hints(services, team=team, use_metrics=cloudwatch))
@@ -155,6 +167,7 @@ def unit_command(words: tuple[str, ...], cloudwatch: bool, as_json: bool, db: st
         parsed = parse_unit_words(list(words))
     except UnitUsageError as exc:
         fail(str(exc), 2)
+    register_gpu_sources()
     settings = run_or_exit(lambda: settings_for(db))
     services = run_or_exit(lambda: build_services(settings, create_store=False))
     report = run_or_exit(
@@ -179,6 +192,7 @@ def demo_economics(services: Services) -> None:
     from bot.insights.allocation_rules import load_rules
     from bot.insights.chargeback import chargeback_from_store, previous_month
 
+    register_gpu_sources()
     month = previous_month(services.clock().date())
     click.echo(f"\n== costbot chargeback {month}\n")
     cb = run_or_exit(

@@ -438,10 +438,12 @@ def rightsizing_hints(
 ) -> list[Hint]:
     """Instances whose GPUs stay under ``threshold`` % for ``min_days`` → fewer GPUs.
 
-    ``utilisation`` comes from the GPU area's CloudWatch reader (hook: pass what
-    it measured, keyed by instance id). The size suggested is the cheapest of the
-    family with enough GPUs to run the same work at ``target`` % utilisation; a
-    p4d (one size only) moves to the cheapest 8-GPU g5 if the work fits its GPUs.
+    ``utilisation`` comes from the GPU area's CloudWatch reader
+    (:func:`bot.gpu_utilisation.gpu_rightsizing_hints`), keyed by instance id. The size
+    suggested is the cheapest of the family with enough GPUs to run the same work at
+    ``target`` % utilisation; a p4d (one size only) moves to the cheapest 8-GPU g5 if the
+    work fits its GPUs. The price ratio is taken exactly (fractions of the catalogue's
+    decimals), like every amount here.
     """
     days = len(charges[0].daily) if charges else 0
     by_resource: dict[str, list[ChargeTotal]] = {}
@@ -467,7 +469,7 @@ def rightsizing_hints(
         if option is None or option.price >= current.price:
             continue
         cost = sum(c.amount for c in parts)
-        saving = Fraction(cost) * (1 - Fraction(option.price / current.price))
+        saving = Fraction(cost) * (1 - Fraction(option.price) / Fraction(current.price))
         hints.append(
             Hint(
                 "rightsizing",
@@ -479,10 +481,16 @@ def rightsizing_hints(
                     f"GPU utilisation averaged {u.average_percent:.0f} % over {u.days} days "
                     f"(threshold {threshold:.0f} %)",
                     f"{current.gpus}x {current.gpu} → {option.gpus}x {option.gpu}: "
-                    f"{needed} GPU(s) at {target:.0f} % carry the same work",
+                    f"{needed} {current.gpu} GPU(s) at {target:.0f} % carry the same work"
+                    + (
+                        f"; {option.gpu} is another GPU: check the model's memory and speed fit"
+                        if option.gpu != current.gpu
+                        else ""
+                    ),
                     f"cost {_usd(cost)} in {days} days",
                 ),
-                PRICE_SOURCE,
+                f"{PRICE_SOURCE}; GPU utilisation from the CloudWatch agent "
+                "(CWAgent nvidia_smi_utilization_gpu, daily averages)",
                 (rid,),
             )
         )
@@ -514,7 +522,7 @@ def endpoint_rightsizing_hints(
             option = CATALOG.get("ml.g5.12xlarge")
         if option is None or option.price >= current.price:
             continue
-        saving = Fraction(ep.cost) * (1 - Fraction(option.price / current.price))
+        saving = Fraction(ep.cost) * (1 - Fraction(option.price) / Fraction(current.price))
         hints.append(
             Hint(
                 "rightsizing",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import subprocess
+import sys
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
@@ -101,3 +103,41 @@ def test_hints_json_ranks_by_saving_and_unit_json_has_runs(bill: SampleBill) -> 
     data = json.loads(out)
     assert {r["name"] for r in data["runs"]} >= {"ft-1008-c", "llama-ft", "llm-ft-1008-c"}
     assert [t["name"] for t in data["teams"]] == ["ai-research"]
+
+
+FRESH = """
+import json, sys
+from click.testing import CliRunner
+from bot.cli import main
+from bot import economics
+result = CliRunner().invoke(main, sys.argv[1:])
+print(json.dumps({"exit": result.exit_code,
+                  "hints": [s.__name__ for s in economics.HINT_SOURCES],
+                  "utilisation": [s.__name__ for s in economics.UTILISATION_SOURCES]}))
+"""
+
+
+@pytest.mark.parametrize("command", ["hints", "unit"])
+def test_the_cli_registers_the_gpu_sources_in_a_fresh_process(
+    bill: SampleBill, command: str
+) -> None:
+    """The Slack app loads them with bot.gpu_ops; a `costbot hints` process must load them too."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            FRESH,
+            command,
+            "--json",
+            "--no-cloudwatch",
+            "--db",
+            str(bill.store.path),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert seen["exit"] == 0
+    assert {"idle_gpu_hints", "gpu_rightsizing_hints"} <= set(seen["hints"])
+    assert seen["utilisation"] == ["cloudwatch_gpu_utilisation"]

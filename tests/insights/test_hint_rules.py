@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
+import pytest
 
 from bot.insights.charge_totals import ChargeTotal
-from bot.insights.hints import commitment_hints, spot_hints, storage_hints
+from bot.insights.gpu_catalog import CATALOG
+from bot.insights.hints import (
+    ASSUMED_PLAN_DISCOUNT,
+    commitment_hints,
+    spot_hints,
+    storage_hints,
+)
 
 DAYS = 30
 P = 10**9
@@ -80,3 +88,59 @@ def test_gpu_efficiency_counts_busy_and_idle_per_team() -> None:
     assert eff.busy_gpu_hours == 10 * DAYS * 8 * Fraction(1, 4) + 20 * DAYS * 8 * Fraction(1, 2)
     assert eff.idle_cost == round(a.amount * Fraction(3, 4) + b.amount * Fraction(1, 2))
     assert eff.cost == a.amount + b.amount
+
+
+@pytest.mark.parametrize(
+    ("kind", "service", "itype", "sku", "plan"),
+    [
+        ("compute", "AmazonEC2", "g5.12xlarge", "BoxUsage:g5.12xlarge", "Compute"),
+        (
+            "sagemaker",
+            "AmazonSageMaker",
+            "ml.g5.12xlarge",
+            "Host:ml.g5.12xlarge",
+            "SageMaker",
+        ),
+    ],
+)
+def test_a_plan_in_the_bill_sets_the_discount_instead_of_the_published_one(
+    kind: str, service: str, itype: str, sku: str, plan: str
+) -> None:
+    hourly = int(CATALOG[itype].price * P)
+    steady = charge("steady", itype, sku, [hourly * 24] * DAYS, service=service)
+    # another host of the same kind already on a plan: it paid 64 % of its on-demand list cost
+    covered = charge(
+        "covered", itype, sku, [hourly * 24 * 64 // 100] * DAYS,
+        service=service, pricing="Committed", list_daily=[hourly * 24] * DAYS,
+    )  # fmt: skip
+    (hint,) = commitment_hints([steady, covered])
+    learned = 1 - Fraction(covered.amount, covered.list_amount)
+    assert learned == Fraction(36, 100)
+    assert hint.source.startswith("observed: your existing plan") and "36 % off" in hint.source
+    assert "at 36 % off" in hint.evidence[1]
+    assert hint.monthly_saving == round(Fraction(hourly) * learned * 730)
+    assert Decimal(hint.details["commitment_per_hour"]) == Decimal(hourly * 64 // 100).scaleb(-9)
+    assert hint.details["current_coverage"] == "0.500"  # half the usage's list cost is on a plan
+
+    # without a plan of its own kind in the bill, the published figure and its source
+    (alone,) = commitment_hints([steady])
+    published, text = ASSUMED_PLAN_DISCOUNT[kind]
+    assert alone.source == f"published: {text}"
+    assert f"{plan} Savings Plan 1 year no upfront: about" in alone.source
+    assert alone.monthly_saving == round(Fraction(hourly) * published * 730)
+
+
+def test_a_compute_plan_does_not_set_the_sagemaker_discount() -> None:
+    hourly = int(CATALOG["ml.g5.12xlarge"].price * P)
+    endpoint = charge(
+        "ep", "ml.g5.12xlarge", "Host:ml.g5.12xlarge", [hourly * 24] * DAYS,
+        service="AmazonSageMaker",
+    )  # fmt: skip
+    ec2 = int(CATALOG["g5.12xlarge"].price * P) * 24
+    compute_plan = charge(
+        "i-covered", "g5.12xlarge", "BoxUsage:g5.12xlarge", [ec2 // 2] * DAYS,
+        pricing="Committed", list_daily=[ec2] * DAYS,
+    )  # fmt: skip
+    (hint,) = commitment_hints([endpoint, compute_plan])
+    assert hint.source.startswith("published: SageMaker Savings Plan")
+    assert hint.monthly_saving == round(Fraction(hourly) * Fraction(20, 100) * 730)
