@@ -79,8 +79,19 @@ def main() -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Skip format detection.")
 @click.option("--strict", is_flag=True, help="Fail on the first bad row instead of skipping it.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress line.")
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 64),
+    help="Processes reading files (0: none besides this one; default $COSTBOT_INGEST_WORKERS, "
+    "or one per core when the local input is over 64 MB).",
+)
 def ingest_command(
-    inputs: tuple[str, ...], db: str | None, fmt: str | None, strict: bool, quiet: bool
+    inputs: tuple[str, ...],
+    db: str | None,
+    fmt: str | None,
+    strict: bool,
+    quiet: bool,
+    workers: int | None,
 ) -> None:
     """Ingest FOCUS / CUR 2.0 / legacy CUR exports: files, directories or s3://bucket/prefix."""
     from bot.terminal import IngestProgress
@@ -105,6 +116,7 @@ def ingest_command(
                 remote=remote,
                 progress=shown.rows,
                 phase=shown.phase,
+                workers=settings.ingest_workers if workers is None else workers,
             )
         click.echo(ingest_text(result, table_renderer(out), delivery_currencies(services.store)))
 

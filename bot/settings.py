@@ -72,6 +72,7 @@ class Settings:
     log_format: str = "text"
     metrics_port: int | None = None
     week_start: int = 0  # COSTBOT_WEEK_START: the first day of "this week" (0 = Monday)
+    ingest_workers: int | None = None  # COSTBOT_INGEST_WORKERS: None = one per core for big inputs
     jira: JiraSettings | None = None  # None: Jira is off (no JIRA_URL), no ticket buttons
 
     @classmethod
@@ -406,7 +407,7 @@ def _economics_from_env(env: Mapping[str, str]) -> dict[str, object]:
 
 
 def _operations_from_env(env: Mapping[str, str]) -> dict[str, object]:
-    """``COSTBOT_LOG_LEVEL``, ``COSTBOT_LOG_FORMAT``, ``COSTBOT_METRICS_PORT``."""
+    """``COSTBOT_LOG_LEVEL``, ``_LOG_FORMAT``, ``_METRICS_PORT``, ``_INGEST_WORKERS``."""
     kw: dict[str, object] = {}
     if env.get("COSTBOT_LOG_LEVEL"):
         level = env["COSTBOT_LOG_LEVEL"].strip().upper()
@@ -420,6 +421,18 @@ def _operations_from_env(env: Mapping[str, str]) -> dict[str, object]:
         if fmt not in ("text", "json"):
             raise SettingsError("COSTBOT_LOG_FORMAT must be text or json")
         kw["log_format"] = fmt
+    if env.get("COSTBOT_INGEST_WORKERS"):
+        raw = env["COSTBOT_INGEST_WORKERS"].strip().lower()
+        if raw != "auto":
+            try:
+                kw["ingest_workers"] = int(raw)
+            except ValueError:
+                kw["ingest_workers"] = -1
+            if not 0 <= int(str(kw["ingest_workers"])) <= 64:
+                raise SettingsError(
+                    "COSTBOT_INGEST_WORKERS must be auto or a whole number from 0 to 64, "
+                    f"got {env['COSTBOT_INGEST_WORKERS']!r}"
+                )
     if env.get("COSTBOT_METRICS_PORT"):
         try:
             kw["metrics_port"] = int(env["COSTBOT_METRICS_PORT"])

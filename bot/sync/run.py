@@ -337,6 +337,7 @@ def _sync_s3(services: Services, ledger: SyncLedger, source: str, tally: _Tally)
         aliases=dict(s.tag_aliases),
         remote=remote,
         keep=unseen,
+        workers=s.ingest_workers,
     )
     ledger.s3_mark(source, [(o.name, o.version, 0) for o in objects], services.clock())
     tally.rows = result.rows_read

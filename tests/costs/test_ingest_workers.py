@@ -1,0 +1,202 @@
+"""Ingest in units and in worker processes: the same input gives the same store.
+
+Issue 18 reads files and runs of Parquet row groups in a pool of processes and
+merges them in the writing one. What a user relies on: the figures do not
+depend on the number of workers (nor on how files are cut), bad rows are still
+named by their file and record, ``--strict`` still stops the ingest, and a
+failed ingest still leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+import bot.costs.ingest as ingest_module
+from bot.cli import main
+from bot.costs.exports import write_cur2
+from bot.costs.ingest import ingest
+from bot.costs.readers.common import IngestError
+from bot.costs.sample import generate_org
+from bot.costs.store import CostStore
+from bot.errors import SettingsError
+from bot.money import from_nanos
+from bot.settings import Settings
+
+END = date(2026, 10, 31)
+TAGS = ("team", "project", "environment")
+# Every table that holds cost data, in a fixed order (ids included: they must agree too).
+TABLES = {
+    "sources": "SELECT * FROM sources ORDER BY id",
+    "tagsets": "SELECT * FROM tagsets ORDER BY id",
+    "tags": "SELECT * FROM tags ORDER BY tagset_id, key, value",
+    "cost_groups": "SELECT * FROM cost_groups ORDER BY id",
+    "daily_group_costs": "SELECT * FROM daily_group_costs ORDER BY group_id, day",
+    "charges": "SELECT * FROM charges ORDER BY id",
+    "deliveries": (
+        "SELECT id, export, source_id, billing_period, format, files, rows_read, rows_skipped, "
+        "billed, effective, list, first_day, last_day FROM deliveries ORDER BY id"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def bill() -> pa.Table:
+    """The sample org's daily bill: 62 days over three billing periods."""
+    return generate_org(END, 62)
+
+
+@pytest.fixture(scope="module")
+def cut_export(bill: pa.Table, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bill as CUR 2.0, each period in two files of many small row groups."""
+    folder = tmp_path_factory.mktemp("cut")
+    files = write_cur2(bill, folder, rows_per_file=bill.num_rows // 5)
+    for path in files:
+        pq.write_table(pq.read_table(path), path, row_group_size=97)
+    assert len(files) > len({p.name.split("-0")[0] for p in files})  # a period in several files
+    return folder
+
+
+def contents(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    conn = sqlite3.connect(path)
+    try:
+        return {name: conn.execute(sql).fetchall() for name, sql in TABLES.items()}
+    finally:
+        conn.close()
+
+
+def ingest_into(path: Path, export: Path, **kw: object) -> ingest_module.IngestResult:
+    store = CostStore(path)
+    try:
+        return ingest(store, [str(export)], allocation_tags=TAGS, aliases={}, **kw)  # type: ignore[arg-type]
+    finally:
+        store.close()
+
+
+def test_workers_and_units_give_the_same_store_as_one_process(
+    bill: pa.Table, cut_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = ingest_into(tmp_path / "one.db", cut_export, workers=0)
+    assert whole.workers == 0
+    monkeypatch.setattr(ingest_module, "MIN_UNIT_ROWS", 150)  # many units per file
+    pooled = ingest_into(tmp_path / "pool.db", cut_export, workers=2)
+    assert pooled.workers == 2
+    one, pool = contents(tmp_path / "one.db"), contents(tmp_path / "pool.db")
+    for table in TABLES:
+        assert pool[table] == one[table], table
+    # …and both hold exactly the bill that was written, to the nano-dollar.
+    billed = sum(
+        r[0]
+        for r in sqlite3.connect(tmp_path / "pool.db").execute(
+            "SELECT SUM(billed_total) FROM charges"
+        )
+    )
+    assert billed == pc.sum(bill.column("billed")).as_py()
+    cube = (
+        sqlite3.connect(tmp_path / "pool.db")
+        .execute("SELECT SUM(billed), SUM(effective), SUM(list) FROM daily_group_costs")
+        .fetchone()
+    )
+    assert cube == tuple(pc.sum(bill.column(c)).as_py() for c in ("billed", "effective", "list"))
+    assert (
+        pooled.rows_read
+        == whole.rows_read
+        == sum(pq.ParquetFile(p).metadata.num_rows for p in cut_export.glob("*.parquet"))
+    )
+    assert [(d.billing_period, d.billed, d.lines) for d in pooled.deliveries] == [
+        (d.billing_period, d.billed, d.lines) for d in whole.deliveries
+    ]
+
+
+def _with_bad_amount(path: Path, row: int) -> None:
+    """Put the text ``"oops"`` in ``line_item_unblended_cost`` on one line of the file."""
+    table = pq.read_table(path)
+    costs = table.column("line_item_unblended_cost").to_pylist()
+    column = pa.array([str(v) for v in costs], pa.string())
+    table = table.set_column(
+        table.schema.get_field_index("line_item_unblended_cost"),
+        "line_item_unblended_cost",
+        pc.if_else(pc.equal(pa.array(range(len(costs))), row), pa.scalar("oops"), column),
+    )
+    pq.write_table(table, path, row_group_size=97)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_bad_row_in_a_later_row_group_is_named_by_its_record_in_the_file(
+    bill: pa.Table, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    folder, clean = tmp_path / "export", tmp_path / "clean"
+    path = write_cur2(bill.slice(0, 1000), folder / "cur2.parquet")[0]
+    lines = pq.read_table(path)
+    keep = pa.array([i != 500 for i in range(lines.num_rows)])
+    clean.mkdir()
+    pq.write_table(lines.filter(keep), clean / "cur2.parquet")
+    _with_bad_amount(path, 500)  # record 501: in the sixth row group of 97 lines
+    monkeypatch.setattr(ingest_module, "MIN_UNIT_ROWS", 150)
+    result = ingest_into(tmp_path / "s.db", folder, workers=workers)
+    (report,) = result.files
+    assert report.rows_read == lines.num_rows and report.rows_skipped == 1
+    (bad,) = report.bad_rows
+    assert bad.row == 501 and bad.file.endswith("cur2.parquet")
+    assert bad.column == "line_item_unblended_cost"
+    without = ingest_into(tmp_path / "clean.db", clean, workers=0)
+    assert [d.billed for d in result.deliveries] == [d.billed for d in without.deliveries]
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_strict_stops_at_the_bad_row_and_leaves_the_store_as_it_was(
+    bill: pa.Table, cut_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    db = tmp_path / "s.db"
+    ingest_into(db, cut_export, workers=0)
+    before = contents(db)
+    folder = tmp_path / "broken"
+    path = write_cur2(bill.slice(0, 1000), folder / "cur2.parquet")[0]
+    _with_bad_amount(path, 700)
+    monkeypatch.setattr(ingest_module, "MIN_UNIT_ROWS", 150)
+    with pytest.raises(IngestError, match=r"cur2\.parquet: row 701, .*--strict"):
+        ingest_into(db, folder, workers=workers, strict=True)
+    assert contents(db) == before
+
+
+def test_a_small_local_input_is_read_in_this_process_and_a_large_one_in_a_pool(
+    cut_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert ingest_into(tmp_path / "a.db", cut_export).workers == 0  # kilobytes: no pool
+    monkeypatch.setattr(ingest_module, "POOL_MIN_BYTES", 1)
+    monkeypatch.setattr(ingest_module.os, "cpu_count", lambda: 2)
+    auto = ingest_into(tmp_path / "b.db", cut_export)
+    assert auto.workers == 2
+    assert contents(tmp_path / "a.db")["charges"] == contents(tmp_path / "b.db")["charges"]
+    total = from_nanos(sum(d.billed for d in auto.deliveries))
+    assert total > Decimal(0)
+
+
+@pytest.mark.parametrize(("value", "expected"), [("auto", None), ("0", 0), ("2", 2), (" 3 ", 3)])
+def test_costbot_ingest_workers_setting(value: str, expected: int | None) -> None:
+    assert Settings.from_env({"COSTBOT_INGEST_WORKERS": value}).ingest_workers == expected
+
+
+@pytest.mark.parametrize("value", ["-1", "65", "many"])
+def test_a_bad_costbot_ingest_workers_is_refused_with_its_name(value: str) -> None:
+    with pytest.raises(SettingsError, match="COSTBOT_INGEST_WORKERS must be auto or"):
+        Settings.from_env({"COSTBOT_INGEST_WORKERS": value})
+
+
+def test_the_cli_ingests_with_the_workers_asked_for(cut_export: Path, tmp_path: Path) -> None:
+    stores = {}
+    for workers in ("0", "2"):
+        stores[workers] = db = tmp_path / f"cli-{workers}.db"
+        out = CliRunner().invoke(
+            main, ["ingest", "--db", str(db), "--workers", workers, "--quiet", str(cut_export)]
+        )
+        assert out.exit_code == 0, out.output
+    assert contents(stores["0"]) == contents(stores["2"])
