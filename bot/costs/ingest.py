@@ -409,8 +409,8 @@ def _read_part(
             result.files.append(report)
         else:
             _merge_report(report, done.report)
-        if done.daily is not None and done.key_group is not None:
-            rollup.add(done.keys, done.groups, done.key_group, done.daily)
+        if done.daily is not None and done.cube is not None and done.key_group is not None:
+            rollup.add(done.keys, done.groups, done.key_group, done.daily, done.cube)
         for provider, account, period in done.seen:
             key = (unit.export, provider, account, period)
             formats, files, _ = delivery_files.setdefault(key, (set(), {}, []))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -175,7 +175,9 @@ class PartRollup:
 
     Keys and groups get global ids in the order units are added, which is the
     order of the files and row groups, never the order workers finish in: the
-    same input gives the same store with any number of workers.
+    same input gives the same store with any number of workers. Each unit
+    brings its own per-group sums too, so the cube is merged from small
+    pieces instead of summed again from every charge-day.
     """
 
     def __init__(self) -> None:
@@ -184,6 +186,8 @@ class PartRollup:
         self._key_index: dict[tuple[str, ...], int] = {}
         self._group_index: dict[tuple[str, ...], int] = {}
         self._daily: list[DailyAmounts] = []
+        self._cube: list[DailyAmounts] = []
+        self._in_order = True  # every unit's keys were new, in order: nothing to re-sum
         self.key_group = np.zeros(0, dtype=np.int64)  # a key's group (a function of the key)
 
     @property
@@ -197,42 +201,51 @@ class PartRollup:
         groups: Sequence[tuple[str, ...]],
         key_group: np.ndarray,
         daily: DailyAmounts,
+        cube: DailyAmounts,
     ) -> None:
         """Add one unit's roll-up (its local ids become this part's ids)."""
-        key_ids = _global_ids(keys, self._key_index, self.keys)
-        group_ids = _global_ids(groups, self._group_index, self.groups)
+        first_new = len(self.keys)
+        if not self.keys:  # the first unit (often the only one): its ids are the part's
+            self.keys, self.groups = list(keys), list(groups)
+            key_ids, group_ids = np.arange(len(keys)), np.arange(len(groups))
+        else:
+            if not self._key_index:  # a second unit: index what the first one brought
+                self._key_index = {k: i for i, k in enumerate(self.keys)}
+                self._group_index = {g: i for i, g in enumerate(self.groups)}
+            key_ids = _global_ids(keys, self._key_index, self.keys)
+            group_ids = _global_ids(groups, self._group_index, self.groups)
+        self._in_order = self._in_order and bool(
+            np.array_equal(key_ids, np.arange(first_new, first_new + len(keys)))
+        )
         grown = np.zeros(len(self.keys), dtype=np.int64)
         grown[: len(self.key_group)] = self.key_group
         grown[key_ids] = group_ids[key_group]
         self.key_group = grown
-        self._daily.append(
-            DailyAmounts(
-                key_ids[daily.index],
-                daily.day,
-                daily.billed,
-                daily.effective,
-                daily.list,
-                daily.lines,
-            )
-        )
+        self._daily.append(_renumbered(daily, key_ids))
+        self._cube.append(_renumbered(cube, group_ids))
 
     def finish(self) -> tuple[DailyAmounts, DailyAmounts]:
         """Return per-key and per-group daily amounts, sorted by (index, day)."""
         if not self._daily:
             return _empty(), _empty()
-        parts, self._daily = self._daily, []
-        index, day = (np.concatenate([getattr(p, c) for p in parts]) for c in ("index", "day"))
-        amounts = [np.concatenate([getattr(p, c) for p in parts]) for c in AMOUNT_FIELDS]
-        lines = np.concatenate([p.lines for p in parts])
-        check_exact(amounts)
-        daily = sum_by_day(index, day, amounts, lines)  # one unit's sums: already in order
-        cube = sum_by_day(
-            self.key_group[daily.index],
-            daily.day,
-            [daily.billed, daily.effective, daily.list],
-            daily.lines,
-        )
+        daily, cube = _merged(self._daily, self._in_order), _merged(self._cube, False)
+        self._daily, self._cube = [], []
         return daily, cube
+
+
+def _renumbered(sums: DailyAmounts, ids: np.ndarray) -> DailyAmounts:
+    return replace(sums, index=ids[sums.index])
+
+
+def _merged(parts: Sequence[DailyAmounts], in_order: bool) -> DailyAmounts:
+    """Concatenate sums; add up the cells several parts share (unless none can)."""
+    fields = ("index", "day", *AMOUNT_FIELDS, "lines")
+    joined = [np.concatenate([getattr(p, f) for p in parts]) for f in fields]
+    check_exact(joined[2:5])
+    if in_order:  # disjoint keys, each part sorted, numbered in order: already the sum
+        index, day, billed, effective, listed, lines = joined
+        return DailyAmounts(index, day, billed, effective, listed, lines)
+    return sum_by_day(joined[0], joined[1], joined[2:5], joined[5])
 
 
 AMOUNT_FIELDS = ("billed", "effective", "list")

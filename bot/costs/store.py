@@ -295,26 +295,26 @@ class CostStore:
         # A charge row holds only what its group does not: the resource, its type and SKU.
         vectors = DailyVectors(daily)
         ri, ti, si = (1 + KEY_COLUMNS.index(c) for c in ("resource_id", "resource_type", "sku"))
-        group_of = (key_group + group_base).tolist()
+        charged = [keys[k] for k in vectors.keys.tolist()]  # keys with amounts, in key order
+        # Built column by column (simple comprehensions and one zip): a third of the time
+        # of building each row's tuple on its own.
+        columns: list[list[object]] = [
+            [source_ids[(k[pi], k[ai])] for k in charged],
+            [delivery_ids[(k[-2], k[pi], k[ai], k[0])] for k in charged],
+            [k[0] for k in charged],
+            (key_group[vectors.keys] + group_base).tolist(),
+            [k[ri] for k in charged],
+            [k[ti] for k in charged],
+            [k[si] for k in charged],
+            [tagset_ids[k[-1]] for k in charged],
+            *vectors.columns,
+        ]
         _insert_rows(
             conn,
             "INSERT INTO charges (source_id, delivery_id, billing_period, group_id, resource_id, "
             "resource_type, sku, tagset_id, first_day, last_day, days, lines, billed_total, "
             "effective_total, list_total, billed, effective, list) VALUES ",
-            [
-                (
-                    source_ids[(keys[k][pi], keys[k][ai])],
-                    delivery_ids[(keys[k][-2], keys[k][pi], keys[k][ai], keys[k][0])],
-                    keys[k][0],
-                    group_of[k],
-                    keys[k][ri],
-                    keys[k][ti],
-                    keys[k][si],
-                    tagset_ids[keys[k][-1]],
-                    *vectors.rows[pos],
-                )
-                for pos, k in enumerate(vectors.keys.tolist())
-            ],
+            list(zip(*columns, strict=True)),
         )
         self._set_meta("cube_tags", json.dumps(sorted(cube_tags)))
         self._set_meta("last_ingest_at", datetime.now(UTC).isoformat(timespec="seconds"))
@@ -625,24 +625,26 @@ class DailyVectors:
         columns.append(np.add.reduceat(daily.lines, starts).tolist() if n else [])
         billed_flat: np.ndarray | None = None
         blobs: list[list[object]] = []
+        bounds = (offsets * 8).tolist()
         for amounts in (daily.billed, daily.effective, daily.list):
             columns.append(np.add.reduceat(amounts, starts).tolist() if n else [])
             flat = np.zeros(int(offsets[-1]), dtype="<i8")
             flat[position] = amounts
-            raw = memoryview(flat.data).cast("B")  # slice without a whole-array copy
-            bounds = (offsets * 8).tolist()
-            vectors: list[object] = [bytes(raw[a:b]) for a, b in itertools.pairwise(bounds)]
+            raw = flat.tobytes()
             if billed_flat is None:
                 billed_flat = flat
-            else:
-                same = (
-                    np.add.reduceat((flat != billed_flat).astype(np.int64), offsets[:-1]) == 0
-                    if len(starts)
-                    else np.zeros(0, bool)
-                )
-                vectors = [None if eq else v for eq, v in zip(same.tolist(), vectors, strict=True)]
+                blobs.append([raw[a:b] for a, b in itertools.pairwise(bounds)])
+                continue
+            differs = (
+                np.add.reduceat((flat != billed_flat).astype(np.int64), offsets[:-1]) != 0
+                if len(starts)
+                else np.zeros(0, bool)
+            )
+            vectors: list[object] = [None] * len(starts)
+            for i in np.flatnonzero(differs).tolist():  # most equal the billed vector
+                vectors[i] = raw[bounds[i] : bounds[i + 1]]
             blobs.append(vectors)
-        self.rows = list(zip(*columns, *blobs, strict=True))
+        self.columns = columns + blobs
 
 
 def _insert_rows(conn: sqlite3.Connection, head: str, rows: Sequence[tuple[object, ...]]) -> None:

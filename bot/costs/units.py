@@ -131,6 +131,7 @@ class UnitResult:
     groups: list[tuple[str, ...]] = field(default_factory=list)
     key_group: np.ndarray | None = None
     daily: DailyAmounts | None = None
+    cube: DailyAmounts | None = None  # the same sums by group and day (far fewer rows)
     cpu_seconds: float = 0.0  # CPU time the unit took where it ran (the benchmarks add it up)
 
     @property
@@ -221,7 +222,7 @@ def read_unit(unit: Unit) -> UnitResult:
     for batch in batches:
         result.seen |= rollup.add(batch.table, unit.export)
     if rollup.keys:
-        result.daily, _ = rollup.finish(cube=False)
+        result.daily, result.cube = rollup.finish()
         result.keys, result.groups, result.key_group = rollup.keys, rollup.groups, rollup.key_group
     result.cpu_seconds = time.process_time() - started
     return result
