@@ -21,14 +21,55 @@ from bench.common import DATA, record
 from bench.dataset import RESOURCES, ensure_bench_org
 
 CHILD = """
-import json, resource, sys, time
+import json, os, resource, sys, threading, time
 from bot.costs.ingest import ingest
 from bot.costs.store import CostStore
-store = CostStore(sys.argv[1])
-t = time.perf_counter()
-r = ingest(store, [sys.argv[2]], allocation_tags=("team", "project", "environment"), aliases={})
-s = time.perf_counter() - t
-def peak_mb():
+
+def tree():
+    # this process and every process below it (the forkserver and the ingest's workers)
+    parents = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as fh:
+                    parents[int(name)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    mine, grew = {os.getpid()}, True
+    while grew:
+        more = {p for p, pp in parents.items() if pp in mine} - mine
+        grew = bool(more)
+        mine |= more
+    return mine
+
+def memory(pids):
+    rss = pss = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as fh:
+                for line in fh:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        except OSError:
+            pass
+    return rss / 1024, pss / 1024
+
+peak = {"rss": 0.0, "pss": 0.0, "processes": 1}
+stop = threading.Event()
+
+def sample():
+    while not stop.is_set():
+        pids = tree()
+        rss, pss = memory(pids)
+        if rss > peak["rss"]:
+            peak["rss"] = rss
+        peak["pss"] = max(peak["pss"], pss)
+        peak["processes"] = max(peak["processes"], len(pids))
+        stop.wait(0.05)
+
+def own_peak_mb():
     # VmHWM is this process image's own peak; ru_maxrss also counts the parent's memory
     # at fork time (Linux keeps it across exec), e.g. a parent that just generated the org.
     try:
@@ -38,11 +79,26 @@ def peak_mb():
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"rows": r.rows_read, "seconds": s,
-                  "peak_rss_mb": peak_mb(),
-                  "charges": store.conn.execute("SELECT COUNT(*) FROM charges").fetchone()[0],
-                  "cube_rows": store.conn.execute(
-                      "SELECT COUNT(*) FROM daily_group_costs").fetchone()[0]}))
+
+if __name__ == "__main__":
+    store = CostStore(sys.argv[1])
+    workers = None if sys.argv[3] == "auto" else int(sys.argv[3])
+    watcher = threading.Thread(target=sample, daemon=True)
+    watcher.start()
+    t, cpu = time.perf_counter(), time.process_time()
+    r = ingest(store, [sys.argv[2]], allocation_tags=("team", "project", "environment"),
+               aliases={}, workers=workers)
+    s, cpu = time.perf_counter() - t, time.process_time() - cpu
+    stop.set()
+    watcher.join()
+    print(json.dumps({"rows": r.rows_read, "seconds": s, "workers": r.workers,
+                      "writer_cpu_seconds": round(cpu, 2),
+                      "unit_cpu_seconds": round(r.unit_cpu_seconds, 2),
+                      "peak_rss_mb": round(peak["rss"]), "peak_pss_mb": round(peak["pss"]),
+                      "processes": peak["processes"], "writer_peak_rss_mb": round(own_peak_mb()),
+                      "charges": store.conn.execute("SELECT COUNT(*) FROM charges").fetchone()[0],
+                      "cube_rows": store.conn.execute(
+                          "SELECT COUNT(*) FROM daily_group_costs").fetchone()[0]}))
 """
 
 DUCKDB_ROLLUP = """
@@ -64,19 +120,24 @@ GROUP BY ALL
 """
 
 
-def main(scale: int = 1, *, duckdb: bool = True) -> dict[str, object]:
+def main(scale: int = 1, *, duckdb: bool = True, workers: str = "auto") -> dict[str, object]:
     """Run the ingest benchmark on the bench org x ``scale`` and record it.
 
     ``scale`` multiplies the resources (4: 80 000 resources, about 29 M lines),
     generated month by month, never held whole. Results go to section
-    ``ingest`` (scale 1) or ``ingest_x<scale>``.
+    ``ingest`` (scale 1) or ``ingest_x<scale>``. The ingest runs as ``costbot ingest``
+    does (``workers="auto"``: a pool of one worker per core); its peak memory is the
+    largest sum, sampled every 50 ms, over the ingesting process and every process
+    under it (RSS counts the libraries each worker maps again; PSS shares them out).
     """
     files = ensure_bench_org(resources=RESOURCES * scale)
     store = DATA / ("bench.db" if scale == 1 else f"bench-x{scale}.db")
     for suffix in ("", "-wal", "-shm"):
         Path(str(store) + suffix).unlink(missing_ok=True)
+    child = DATA / "ingest_child.py"  # a file, so the pool's workers can start from it
+    child.write_text(CHILD)
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(store), str(files)],
+        [sys.executable, str(child), str(store), str(files), workers],
         capture_output=True,
         text=True,
         check=True,
@@ -111,4 +172,5 @@ if __name__ == "__main__":
     main(
         int(args[args.index("--scale") + 1]) if "--scale" in args else 1,
         duckdb="--no-duckdb" not in args,
+        workers=args[args.index("--workers") + 1] if "--workers" in args else "auto",
     )
