@@ -29,6 +29,18 @@ EFFECTIVE = """CASE line_item_line_item_type
     THEN savings_plan_total_commitment_to_date - savings_plan_used_commitment
   WHEN 'SavingsPlanNegation' THEN 0 WHEN 'SavingsPlanUpfrontFee' THEN 0
   ELSE line_item_unblended_cost END"""
+TEAM_TAG = "element_at(resource_tags, 'user_team')[1]"
+
+
+def team_last_30d_sql(files: Path, team: str) -> str:
+    """Return DuckDB's query for `team TEAM last 30d` on the Parquet: both periods, daily."""
+    return (
+        "SELECT CAST(line_item_usage_start_date AS DATE) d, SUM("
+        f"{EFFECTIVE}) FROM read_parquet('{files}/*.parquet') "
+        f"WHERE {TEAM_TAG} = '{team}' AND line_item_usage_start_date >= "
+        f"DATE '{END - timedelta(days=59)}' "
+        f"AND line_item_usage_start_date < DATE '{END + timedelta(days=1)}' GROUP BY d"
+    )
 
 
 def _time(fn: object, runs: int = RUNS) -> list[float]:
@@ -72,7 +84,7 @@ def main() -> dict[str, object]:
 
     con = duckdb.connect()
     src = f"read_parquet('{files}/*.parquet')"
-    tag = "element_at(resource_tags, 'user_team')[1]"
+    tag = TEAM_TAG
     prev30 = END - timedelta(days=59)
     cur30 = END - timedelta(days=29)
     mtd = END.replace(day=1)
@@ -82,11 +94,7 @@ def main() -> dict[str, object]:
         for k in ("team", "project", "environment")
     )
     duck = {
-        f"team {team} last 30d": (
-            f"SELECT CAST(line_item_usage_start_date AS DATE) d, SUM({EFFECTIVE}) FROM {src} "
-            f"WHERE {tag} = '{team}' AND line_item_usage_start_date >= DATE '{prev30}' "
-            f"AND line_item_usage_start_date < DATE '{END + timedelta(days=1)}' GROUP BY d"
-        ),
+        f"team {team} last 30d": team_last_30d_sql(files, team),
         "by team mtd": (
             f"SELECT {tag} t, CAST(line_item_usage_start_date AS DATE) >= DATE '{mtd}' cur, "
             f"SUM({EFFECTIVE}) FROM {src} WHERE (line_item_usage_start_date >= DATE '{mtd}' "

@@ -13,42 +13,28 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 
 from bot.commands import economics, gpus
 from bot.commands import jira as jira_commands
 from bot.commands import scheduler as scheduler_commands
 from bot.commands import sync as sync_commands
+from bot.commands.common import build_services
 from bot.commands.common import fail as _fail
 from bot.commands.common import run_or_exit as _run
 from bot.commands.common import settings_for as _settings
 from bot.costs.formats import FORMATS
-from bot.costs.grammar import AskBack, HelpRequest, QueryParseError, examples_for
-from bot.costs.model import complete_through
 from bot.errors import CostbotError
-from bot.money import format_money
-from bot.settings import Settings
-from bot.sync.report import sync_status_lines
-from bot.terminal import table_renderer
-from bot.text_report import TextTable, answer_text, ingest_text
 
 if TYPE_CHECKING:
     from bot.costs.ingest import IngestResult
     from bot.costs.model import CostAnswer
-    from bot.services import Services
 
-# Heavy libraries (pyarrow, pandas, numpy, boto3) load inside the commands that use
-# them, so `costbot --help` and the start of `costbot cost` stay fast (issue 18).
-
-
-def build_services(settings: Settings, **kwargs: Any) -> Services:
-    """Build the services (imported here, on first use)."""
-    from bot.services import build_services as build
-
-    return build(settings, **kwargs)
+# Everything but click and the command list loads inside the commands that use it: heavy
+# libraries (pyarrow, pandas, numpy, boto3), and also rich, the settings, the services and
+# the store, so `costbot --help` and the start of `costbot cost` stay fast (issue 18).
 
 
 GRAMMAR_HELP = """\
@@ -94,7 +80,10 @@ def ingest_command(
     workers: int | None,
 ) -> None:
     """Ingest FOCUS / CUR 2.0 / legacy CUR exports: files, directories or s3://bucket/prefix."""
-    from bot.terminal import IngestProgress
+    from rich.console import Console
+
+    from bot.terminal import IngestProgress, table_renderer
+    from bot.text_report import ingest_text
 
     settings = _run(lambda: _settings(db))
     services = _run(lambda: build_services(settings))
@@ -136,6 +125,8 @@ def cost_command(
     words: tuple[str, ...], db: str | None, measure: str | None, as_json: bool
 ) -> None:
     """Ask a cost question, e.g. `costbot cost team ai-research last 30d`."""
+    from bot.costs.grammar import AskBack, HelpRequest, QueryParseError, examples_for
+
     settings = _run(lambda: _settings(db))
     services = _run(lambda: build_services(settings, create_store=False))
     # One argument is the whole question (`costbot cost "EC2 costs last month"`); several
@@ -144,6 +135,8 @@ def cost_command(
 
     def run() -> None:
         from bot.costs.ask import ask
+        from bot.terminal import stdout_tables
+        from bot.text_report import answer_text
 
         answer = ask(services.engine, text, default_measure=settings.measure, measure=measure)
         if isinstance(answer, HelpRequest):
@@ -155,7 +148,7 @@ def cost_command(
         if as_json:
             click.echo(json.dumps(answer.to_json(), indent=2))
         else:
-            click.echo(answer_text(answer, table_renderer(Console())))
+            click.echo(answer_text(answer, stdout_tables()))
 
     try:
         run()
@@ -188,6 +181,11 @@ def status_command(db: str | None) -> None:
         click.echo("the store is empty; run `costbot ingest PATH`")
         return
     from bot.costs.freshness import delivery_currencies
+    from bot.costs.model import complete_through
+    from bot.money import format_money
+    from bot.sync.report import sync_status_lines
+    from bot.terminal import stdout_tables
+    from bot.text_report import TextTable
 
     currencies = delivery_currencies(services.store)
     table = TextTable(
@@ -209,7 +207,7 @@ def status_command(db: str | None) -> None:
                 str(r["export"] or "(unrecorded)"),
             )
         )
-    click.echo(table_renderer(Console())(table))
+    click.echo(stdout_tables()(table))
     click.echo(complete_through(services.store.data_through()))
     for line in sync_status_lines(services.store, services.clock().date()):
         click.echo(line)
@@ -258,7 +256,10 @@ def _write_sample(outdir: Path, end: date, days: int, granularity: str) -> list[
 def demo_command(db: str | None, data_dir: Path) -> None:
     """Generate a sample bill, ingest it, and answer three questions (no Slack or AWS needed)."""
     from bot.costs.ask import ask
+    from bot.costs.grammar import HelpRequest
     from bot.costs.ingest import ingest
+    from bot.terminal import stdout_tables
+    from bot.text_report import answer_text, ingest_text
 
     settings = _run(lambda: _settings(db))
     services = _run(lambda: build_services(settings))
@@ -279,12 +280,12 @@ def demo_command(db: str | None, data_dir: Path) -> None:
 
     for path in (focus, cur2):
         click.echo(f"\n== costbot ingest {path}")
-        click.echo(ingest_text(_run(partial(ingest_one, path)), table_renderer(Console())))
+        click.echo(ingest_text(_run(partial(ingest_one, path)), stdout_tables()))
     for words in ("team ai-research", "by team last 30d", "untagged"):
         click.echo(f"\n== costbot cost {words}\n")
         answer = _run(partial(ask_one, words))
         if not isinstance(answer, HelpRequest):
-            click.echo(answer_text(answer, table_renderer(Console())))
+            click.echo(answer_text(answer, stdout_tables()))
     economics.demo_economics(services)  # issue 16: a chargeback, the top hints, a unit cost
     click.echo(f"\nThe store is {settings.db_path}; ask more with `costbot cost help`.")
 
@@ -298,6 +299,7 @@ def demo_command(db: str | None, data_dir: Path) -> None:
 def serve_command(port: int | None, metrics_port: int | None, db: str | None) -> None:
     """Run the Slack bot: Socket Mode if SLACK_APP_TOKEN is set, else HTTP on --port."""
     from bot.logs import configure
+    from bot.settings import Settings
     from bot.slack_app import serve
 
     settings = _run(lambda: _settings(db))

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from bot.costs.query import CostQueryEngine
 from bot.costs.store import CostStore
 from bot.errors import CostbotError, SettingsError
-from bot.metrics import Metrics
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     from bot.aws.s3_exports import S3ExportSource
     from bot.jira import JiraTracker
     from bot.jira_settings import JiraSettings
+    from bot.metrics import Metrics
     from bot.tickets.filing import TicketFiler
     from bot.tickets.findings import FindingRegistry
 
@@ -52,9 +52,30 @@ class Services:
     _assumed_at: dict[str, str] = field(default_factory=dict)
     _clients_lock: threading.RLock = field(default_factory=threading.RLock)
     _gpu_fleet: AwsGpuFleet | None = None
-    metrics: Metrics = field(default_factory=Metrics)
+    _metrics: Metrics | None = None
     _jira: dict[str, Any] = field(default_factory=dict)
     _jira_lock: threading.RLock = field(default_factory=threading.RLock)
+
+    @property
+    def metrics(self) -> Metrics:
+        """The Prometheus metrics of this bot, built on first use.
+
+        Only the server and the scheduler count and serve metrics; a question asked in the
+        terminal never loads prometheus_client (a tenth of a second of start-up, issue 18).
+        """
+        with self._clients_lock:
+            if self._metrics is None:
+                self._metrics = self._build_metrics()
+            return self._metrics
+
+    def _build_metrics(self) -> Metrics:
+        from bot.metrics import Metrics
+        from bot.sync.report import SyncCollector  # issue 15: sync figures in /metrics
+
+        metrics = Metrics(self.store.data_through)
+        collector: Any = SyncCollector(self.store, lambda: self.clock().date())  # a Collector
+        metrics.registry.register(collector)
+        return metrics
 
     def aws_client(
         self, service: str, region: str | None = None, *, account: str | None = None
@@ -351,15 +372,4 @@ def build_services(
         default_top=settings.top_n,
         week_start=settings.week_start,
     )
-    services = Services(
-        settings=settings,
-        store=store,
-        engine=engine,
-        clock=clock,
-        metrics=Metrics(store.data_through),
-    )
-    from bot.sync.report import SyncCollector  # issue 15: sync figures in /metrics
-
-    collector: Any = SyncCollector(store, lambda: clock().date())  # a prometheus Collector
-    services.metrics.registry.register(collector)
-    return services
+    return Services(settings=settings, store=store, engine=engine, clock=clock)

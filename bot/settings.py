@@ -12,7 +12,6 @@ from dataclasses import dataclass, field, replace
 from datetime import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.costs.tags import parse_aliases
 from bot.errors import SettingsError
@@ -311,6 +310,8 @@ def parse_gpu_settings(env: Mapping[str, str]) -> GpuSettings:
         kw["night_end"] = _clock_time("COSTBOT_NIGHT_HOURS", end)
     if env.get("COSTBOT_NIGHT_TIMEZONE"):
         tz = env["COSTBOT_NIGHT_TIMEZONE"].strip()
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # only here: start-up (issue 18)
+
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError) as exc:

@@ -4,22 +4,28 @@ On a terminal, tables are drawn by rich (columns sized to their widest cell or h
 ingest shows a live line through every phase, the SQLite write included. Not on a terminal
 (a pipe, a file, CI), tables are the plain aligned text of :mod:`bot.text_report` and progress
 is one line per phase, so logs and scripts get stable text. ``NO_COLOR`` is honoured by rich.
+
+rich is imported only when something is drawn with it: a question answered into a pipe
+never loads it (a few tens of ms of start-up, issue 18).
 """
 
 from __future__ import annotations
 
+import sys
 from types import TracebackType
-
-from rich import box
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from bot.text_report import TableRenderer, TextTable, plain_table
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
 
 
 def rich_table(console: Console) -> TableRenderer:
     """Return a renderer drawing :class:`TextTable` s with rich for ``console``."""
+    from rich import box
+    from rich.table import Table
 
     def render(table: TextTable) -> str:
         grid = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
@@ -39,6 +45,21 @@ def table_renderer(console: Console) -> TableRenderer:
     return rich_table(console) if console.is_terminal else plain_table
 
 
+def stdout_tables() -> TableRenderer:
+    """Return the renderer for standard output: rich on a terminal, plain text otherwise.
+
+    Standard output is asked whether it is a terminal before rich is imported, so a pipe,
+    a file or CI gets the plain text without loading rich (even with ``FORCE_COLOR``: scripts
+    get stable text); on a terminal rich decides, as :func:`table_renderer` does.
+    """
+    isatty = getattr(sys.stdout, "isatty", None)
+    if isatty is None or not isatty():
+        return plain_table
+    from rich.console import Console
+
+    return table_renderer(Console())
+
+
 class IngestProgress:
     """Rows read, then each later phase ("rolling up", "writing to the store"), on stderr."""
 
@@ -52,6 +73,8 @@ class IngestProgress:
 
     def __enter__(self) -> IngestProgress:
         if self._live:
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
             self._progress = Progress(
                 SpinnerColumn(),
                 TextColumn("{task.description}"),

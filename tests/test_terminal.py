@@ -20,7 +20,7 @@ from builders import focus_row, write_csv
 
 from bot.cli import main
 from bot.costs.model import CostQuery, GroupCost, PeriodSpec
-from bot.terminal import IngestProgress, table_renderer
+from bot.terminal import IngestProgress, stdout_tables, table_renderer
 from bot.text_report import answer_text, plain_table
 
 MONEY = re.compile(r"\$[\d,]+\.\d\d")
@@ -112,3 +112,23 @@ def test_status_columns_stay_aligned_whatever_the_account_id_length(tmp_path: Pa
     assert result.exit_code == 0, result.output
     edges = {m.end() for line in result.output.splitlines() if (m := MONEY.search(line))}
     assert len(edges) == 1, result.output  # before: the long account pushed the figure right
+
+
+class _Stdout(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+def test_standard_output_gets_plain_text_unless_it_is_a_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys, "stdout", _Stdout(tty=False))
+    assert stdout_tables() is plain_table  # rich is not asked (nor imported, tests/test_startup)
+    monkeypatch.setattr(sys, "stdout", _Stdout(tty=True))
+    for var in ("TTY_COMPATIBLE", "FORCE_COLOR"):
+        monkeypatch.delenv(var, raising=False)
+    assert stdout_tables() is not plain_table

@@ -11,10 +11,10 @@ import click
 
 from bot.commands.common import DB_HELP, fail, run_or_exit, settings_for
 from bot.money import format_money
-from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.services import Services
+    from bot.settings import Settings
 
 # The insights (numpy) and the services (store, metrics) load when a command runs,
 # not when `costbot --help` lists the commands (issue 18).

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from bot.commands.common import DB_HELP, fail, run_or_exit, settings_for
-from bot.insights.burn_rate import BurnRate
+from bot.commands.common import DB_HELP, build_services, fail, run_or_exit, settings_for
 from bot.money import format_money
-from bot.services import build_services
-from bot.state import audit as audit_state
-from bot.state.prices import save_prices
+
+if TYPE_CHECKING:
+    from bot.insights.burn_rate import BurnRate
+
+# The services, the store's GPU tables and the GPU operations load when a command runs,
+# not when `costbot --help` lists the commands (issue 18).
 
 
 @click.command("idle")
@@ -90,6 +92,8 @@ def prices_refresh(db: str | None, regions: tuple[str, ...]) -> None:
     settings = run_or_exit(lambda: settings_for(db))
     services = run_or_exit(lambda: build_services(settings))
     wanted = regions or settings.gpus.regions or (settings.aws_region,)
+    from bot.state.prices import save_prices
+
     table = _gpu_ops().price_table(services)
     prices = run_or_exit(lambda: services.price_list().ec2_prices(wanted))
     if not prices:
@@ -127,6 +131,8 @@ def audit_command(db: str | None, since: str | None, as_json: bool) -> None:
             start = datetime.combine(date.fromisoformat(since), datetime.min.time(), tzinfo=UTC)
         except ValueError:
             fail(f"--since must be a date such as 2024-10-01, got {since!r}", 2)
+    from bot.state import audit as audit_state
+
     services = run_or_exit(lambda: build_services(settings_for(db)))
     entries = audit_state.entries(services.store, start)
     if as_json:

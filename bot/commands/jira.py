@@ -8,12 +8,14 @@ finding's label), so running it twice files one ticket.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
-from bot.commands.common import DB_HELP, fail, run_or_exit, settings_for
-from bot.services import build_services
-from bot.tickets.model import FiledTicket
+from bot.commands.common import DB_HELP, build_services, fail, run_or_exit, settings_for
+
+if TYPE_CHECKING:
+    from bot.tickets.model import FiledTicket
 
 
 @click.command("ticket")

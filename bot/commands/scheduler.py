@@ -16,24 +16,39 @@ import re
 from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from bot.commands.common import DB_HELP, fail, run_or_exit, settings_for
+from bot.commands.common import DB_HELP, build_services, fail, run_or_exit, settings_for
 from bot.money import format_money
-from bot.services import Services, build_services
-from bot.settings import Settings
-from bot.state.scheduling import Budgets, Subscriptions
 
-# The insights (numpy, pandas) are imported inside the commands: `costbot --help` and
-# `costbot cost …` must not pay for them (tests/test_startup.py).
+if TYPE_CHECKING:
+    from bot.services import Services
+    from bot.settings import Settings
+    from bot.state.scheduling import Budgets, Subscriptions
+
+# The services, the store's tables and the insights (numpy, pandas) are imported when a
+# command runs: `costbot --help` and `costbot cost …` must not pay for them
+# (tests/test_startup.py).
 
 
 def _services(db: str | None, *, create: bool = False) -> Services:
     settings = run_or_exit(lambda: settings_for(db))
     services: Services = run_or_exit(lambda: build_services(settings, create_store=create))
     return services
+
+
+def _subscriptions(services: Services) -> Subscriptions:
+    from bot.state.scheduling import Subscriptions
+
+    return Subscriptions(services.store)
+
+
+def _budgets(services: Services) -> Budgets:
+    from bot.state.scheduling import Budgets
+
+    return Budgets(services.store)
 
 
 def _words(words: tuple[str, ...]) -> str:
@@ -110,7 +125,7 @@ def subscribe_command(channel: str, words: tuple[str, ...], db: str | None) -> N
     services = _services(db)
     target = run_or_exit(lambda: parse_channel(channel))
     request = run_or_exit(lambda: parse_subscribe(_words(words), services.engine.vocabulary()))
-    sub = Subscriptions(services.store).add(
+    sub = _subscriptions(services).add(
         channel=target,
         cadence=request.cadence,
         filters=request.filters,
@@ -129,7 +144,7 @@ def subscribe_command(channel: str, words: tuple[str, ...], db: str | None) -> N
 def subscriptions_command(db: str | None) -> None:
     """List every digest subscription."""
     services = _services(db)
-    subs = Subscriptions(services.store).all()
+    subs = _subscriptions(services).all()
     if not subs:
         click.echo("no subscriptions; add one with `costbot subscribe CHANNEL daily`")
     for s in subs:
@@ -142,7 +157,7 @@ def subscriptions_command(db: str | None) -> None:
 def unsubscribe_command(number: int, db: str | None) -> None:
     """Remove subscription N."""
     services = _services(db)
-    if not Subscriptions(services.store).delete(number):
+    if not _subscriptions(services).delete(number):
         fail(f"there is no subscription #{number}; see `costbot subscriptions`.")
     click.echo(f"removed subscription #{number}")
 
@@ -289,7 +304,7 @@ def budget_set_command(words: tuple[str, ...], db: str | None) -> None:
     channel = request.channel or services.settings.alert_channel
     if not channel:
         fail("say where alerts go: add `channel #name` (or set COSTBOT_ALERT_CHANNEL).", 2)
-    budget = Budgets(services.store).add(
+    budget = _budgets(services).add(
         filters=request.filters,
         amount=request.amount,
         period=request.period,
@@ -326,7 +341,7 @@ def budget_list_command(db: str | None) -> None:
 def budget_delete_command(number: int, db: str | None) -> None:
     """Delete budget N."""
     services = _services(db)
-    if not Budgets(services.store).delete(number):
+    if not _budgets(services).delete(number):
         fail(f"there is no budget #{number}; see `costbot budget list`.")
     click.echo(f"deleted budget #{number}")
 

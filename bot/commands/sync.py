@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import click
 
-from bot.commands.common import DB_HELP, fail, run_or_exit, settings_for
+from bot.commands.common import DB_HELP, build_services, fail, run_or_exit, settings_for
 from bot.errors import CostbotError
 from bot.money import format_money
-from bot.services import build_services
-from bot.state.sync import SyncRun
+
+if TYPE_CHECKING:
+    from bot.state.sync import SyncRun
 
 
 def _date(text: str | None, flag: str) -> date | None:

@@ -17,27 +17,13 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from bot.costs.columns import GROUP_COLUMNS, KEY_COLUMNS
+
+__all__ = ["GROUP_COLUMNS", "KEY_COLUMNS", "SCHEMA_VERSION", "migrations"]  # columns: re-exported
+
 migrations = Migrations("costbot")
 
 SCHEMA_VERSION = 3
-
-KEY_COLUMNS = (
-    "provider",
-    "billing_account",
-    "sub_account",
-    "sub_account_name",
-    "service",
-    "service_code",
-    "service_category",
-    "region",
-    "resource_id",
-    "resource_type",
-    "sku",
-    "charge_category",
-    "pricing_category",
-    "currency",
-)
-GROUP_COLUMNS = tuple(c for c in KEY_COLUMNS if c not in ("resource_id", "resource_type", "sku"))
 
 
 @migrations()

@@ -20,13 +20,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
-from bot.costs.schema import GROUP_COLUMNS, KEY_COLUMNS, migrations
+from bot.costs.columns import GROUP_COLUMNS, KEY_COLUMNS
 from bot.errors import StoreError
 
 if TYPE_CHECKING:
     import numpy as np
+    from sqlite_utils import Database
 
     from bot.costs.rollup import DailyAmounts  # pyarrow and pandas: only when writing
 
@@ -113,14 +112,28 @@ class CostStore:
         self._connections_lock = threading.Lock()
         self._written: dict[tuple[str, str, str, str], int] | None = None  # in a write
         try:
-            self.db = Database(self.conn)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            from bot.state.migrations import apply_migrations
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            from bot.state.migrations import apply_migrations, up_to_date
 
-            apply_migrations(self.db)
+            if not up_to_date(self.conn):  # plain sqlite3: a question never imports sqlite-utils
+                apply_migrations(self.db)
         except sqlite3.DatabaseError as exc:
             self.close()
             raise StoreError(f"{self.path} is not a costbot store ({exc})") from exc
+
+    @property
+    def db(self) -> Database:
+        """This thread's connection wrapped by sqlite-utils, built on first use.
+
+        Reads need only sqlite3; sqlite-utils (about a tenth of a second of start-up,
+        issue 18) loads when migrations run or a caller asks for it.
+        """
+        db: Database | None = getattr(self._local, "db", None)
+        if db is None:
+            import sqlite_utils
+
+            db = self._local.db = sqlite_utils.Database(self.conn)
+        return db
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -166,6 +179,8 @@ class CostStore:
 
     def schema_version(self) -> int:
         """Return how many migrations are applied."""
+        from bot.costs.schema import migrations
+
         return len(migrations.applied(self.db))
 
     # -- writing -------------------------------------------------------------------------
