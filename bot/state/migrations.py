@@ -29,7 +29,7 @@ MIGRATIONS_TABLE = "_sqlite_migrations"
 # Each set's migrations by name, in the order the sets are applied: a new migration adds
 # its name here too (the test above fails until it does).
 DECLARED: dict[str, tuple[str, ...]] = {
-    "costbot": ("m001_initial", "m002_deliveries_by_export"),
+    "costbot": ("m001_initial", "m002_deliveries_by_export", "m003_drop_unused_charges_index"),
     "costbot.scheduling": ("m001_scheduling",),
     "costbot.gpus": ("m001_findings",),
     "costbot.audit": ("m001_audit_log",),
