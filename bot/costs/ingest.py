@@ -281,7 +281,7 @@ def _pool_size(workers: int | None, files: Sequence[DataFile], remote: RemoteFil
         if size < POOL_MIN_BYTES:
             return 0
         workers = os.cpu_count() or 1
-    return 0 if workers <= 1 else workers
+    return max(workers, 0)
 
 
 @contextmanager
@@ -293,7 +293,7 @@ def _unit_runner(
     The pool reads at most a few units ahead of the writer, so results wait in
     memory for a moment, never for the whole input.
     """
-    if workers <= 1:
+    if workers < 1:
         yield lambda units: map(read_unit, units)
         return
     import multiprocessing

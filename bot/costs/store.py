@@ -15,7 +15,7 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,6 +37,7 @@ COARSE_FORMAT = "Cost Explorer"  # deliveries.format of Cost Explorer syncs (bot
 _ROWS_PER_INSERT = 400
 _READ_CACHE_KIB = 262144  # 256 MiB of pages for answering
 _WRITE_CACHE_KIB = 65536  # 64 MiB while an ingest writes
+_CELLS_PER_CHUNK = 1 << 18  # charge-days turned into rows and written at a time
 
 
 def day_number(d: date) -> int:
@@ -308,29 +309,31 @@ class CostStore:
         )
         _insert_amounts(conn, "daily_group_costs", "group_id", group_base, cube)
         # A charge row holds only what its group does not: the resource, its type and SKU.
-        vectors = DailyVectors(daily)
         ri, ti, si = (1 + KEY_COLUMNS.index(c) for c in ("resource_id", "resource_type", "sku"))
-        charged = [keys[k] for k in vectors.keys.tolist()]  # keys with amounts, in key order
-        # Built column by column (simple comprehensions and one zip): a third of the time
-        # of building each row's tuple on its own.
-        columns: list[list[object]] = [
-            [source_ids[(k[pi], k[ai])] for k in charged],
-            [delivery_ids[(k[-2], k[pi], k[ai], k[0])] for k in charged],
-            [k[0] for k in charged],
-            (key_group[vectors.keys] + group_base).tolist(),
-            [k[ri] for k in charged],
-            [k[ti] for k in charged],
-            [k[si] for k in charged],
-            [tagset_ids[k[-1]] for k in charged],
-            *vectors.columns,
-        ]
-        _insert_rows(
-            conn,
-            "INSERT INTO charges (source_id, delivery_id, billing_period, group_id, resource_id, "
-            "resource_type, sku, tagset_id, first_day, last_day, days, lines, billed_total, "
-            "effective_total, list_total, billed, effective, list) VALUES ",
-            list(zip(*columns, strict=True)),
-        )
+        for chunk in _key_chunks(daily, _CELLS_PER_CHUNK):  # a slice at a time: flat memory
+            vectors = DailyVectors(chunk)
+            charged = [keys[k] for k in vectors.keys.tolist()]  # keys with amounts, in order
+            # Built column by column (simple comprehensions and one zip): a third of the
+            # time of building each row's tuple on its own.
+            columns: list[list[object]] = [
+                [source_ids[(k[pi], k[ai])] for k in charged],
+                [delivery_ids[(k[-2], k[pi], k[ai], k[0])] for k in charged],
+                [k[0] for k in charged],
+                (key_group[vectors.keys] + group_base).tolist(),
+                [k[ri] for k in charged],
+                [k[ti] for k in charged],
+                [k[si] for k in charged],
+                [tagset_ids[k[-1]] for k in charged],
+                *vectors.columns,
+            ]
+            del vectors, charged
+            _insert_rows(
+                conn,
+                "INSERT INTO charges (source_id, delivery_id, billing_period, group_id, "
+                "resource_id, resource_type, sku, tagset_id, first_day, last_day, days, lines, "
+                "billed_total, effective_total, list_total, billed, effective, list) VALUES ",
+                list(zip(*columns, strict=True)),
+            )
         self._set_meta("cube_tags", json.dumps(sorted(cube_tags)))
         self._set_meta("last_ingest_at", datetime.now(UTC).isoformat(timespec="seconds"))
         self._set_meta("ingest_id", uuid.uuid4().hex)  # changes with every ingest: caches key on it
@@ -614,6 +617,29 @@ def _charge_identities(
         for k in keys
         if k[-2] == export and k[0] == period and k[pi] == provider and k[ai] == account
     }
+
+
+def _key_chunks(daily: DailyAmounts, cells: int) -> Iterator[DailyAmounts]:
+    """Cut sums sorted by key into slices of about ``cells`` rows, never inside a key."""
+    import numpy as np
+
+    n = len(daily.index)
+    if n <= cells:
+        yield daily
+        return
+    idx = daily.index
+    starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]])
+    cuts = np.unique(starts[np.searchsorted(starts, np.arange(cells, n, cells))]).tolist()
+    for lo, hi in itertools.pairwise([0, *(c for c in cuts if 0 < c < n), n]):
+        yield replace(
+            daily,
+            index=daily.index[lo:hi],
+            day=daily.day[lo:hi],
+            billed=daily.billed[lo:hi],
+            effective=daily.effective[lo:hi],
+            list=daily.list[lo:hi],
+            lines=daily.lines[lo:hi],
+        )
 
 
 class DailyVectors:

@@ -21,6 +21,9 @@ import pytest
 from click.testing import CliRunner
 
 import bot.costs.ingest as ingest_module
+import bot.costs.readers.tabular as tabular_module
+import bot.costs.store as store_module
+import bot.costs.units as units_module
 from bot.cli import main
 from bot.costs.exports import write_cur2
 from bot.costs.ingest import ingest
@@ -200,3 +203,24 @@ def test_the_cli_ingests_with_the_workers_asked_for(cut_export: Path, tmp_path: 
         )
         assert out.exit_code == 0, out.output
     assert contents(stores["0"]) == contents(stores["2"])
+
+
+def test_charges_written_a_slice_at_a_time_are_the_same_charges(
+    cut_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest_into(tmp_path / "whole.db", cut_export, workers=0)
+    monkeypatch.setattr(store_module, "_CELLS_PER_CHUNK", 50)  # slices of a few charges
+    ingest_into(tmp_path / "sliced.db", cut_export, workers=0)
+    assert contents(tmp_path / "sliced.db") == contents(tmp_path / "whole.db")
+
+
+def test_small_decode_batches_stacked_for_the_roll_up_give_the_same_store(
+    cut_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest_into(tmp_path / "big.db", cut_export, workers=0)
+    # Batches of 40 lines, rolled up 130 at a time: tags one batch lacks, text columns
+    # plain in one batch and dictionary-encoded in the next, must all line up.
+    monkeypatch.setattr(tabular_module, "PARQUET_BATCH_ROWS", 40)
+    monkeypatch.setattr(units_module, "ROLLUP_ROWS", 130)
+    ingest_into(tmp_path / "small.db", cut_export, workers=0)
+    assert contents(tmp_path / "small.db") == contents(tmp_path / "big.db")
