@@ -26,7 +26,8 @@ from bot.costs.ingest import ingest
 from bot.costs.store import CostStore
 
 def tree():
-    # this process and every process below it (the forkserver and the ingest's workers)
+    # this process and every process below it (the forkserver and the ingest's workers),
+    # looked up every half second (the pool starts once)
     parents = {}
     for name in os.listdir("/proc"):
         if name.isdigit():
@@ -42,31 +43,44 @@ def tree():
         mine |= more
     return mine
 
-def memory(pids):
-    rss = pss = 0
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+def rss_mb(pids):
+    # /proc/PID/statm is cheap to read: sampled often
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/statm") as fh:
+                total += int(fh.read().split()[1]) * PAGE_KB
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / 1024
+
+def pss_mb(pids):
+    # smaps_rollup walks the page tables: sampled less often
+    total = 0
     for pid in pids:
         try:
             with open(f"/proc/{pid}/smaps_rollup") as fh:
                 for line in fh:
-                    if line.startswith("Rss:"):
-                        rss += int(line.split()[1])
-                    elif line.startswith("Pss:"):
-                        pss += int(line.split()[1])
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
         except OSError:
             pass
-    return rss / 1024, pss / 1024
+    return total / 1024
 
 peak = {"rss": 0.0, "pss": 0.0, "processes": 1}
 stop = threading.Event()
 
 def sample():
+    pids, n = tree(), 0
     while not stop.is_set():
-        pids = tree()
-        rss, pss = memory(pids)
-        if rss > peak["rss"]:
-            peak["rss"] = rss
-        peak["pss"] = max(peak["pss"], pss)
+        if n % 10 == 0:
+            pids = tree()
+            peak["pss"] = max(peak["pss"], pss_mb(pids))
+        peak["rss"] = max(peak["rss"], rss_mb(pids))
         peak["processes"] = max(peak["processes"], len(pids))
+        n += 1
         stop.wait(0.05)
 
 def own_peak_mb():

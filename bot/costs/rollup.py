@@ -228,19 +228,27 @@ class PartRollup:
         """Return per-key and per-group daily amounts, sorted by (index, day)."""
         if not self._daily:
             return _empty(), _empty()
-        daily, cube = _merged(self._daily, self._in_order), _merged(self._cube, False)
-        self._daily, self._cube = [], []
-        return daily, cube
+        daily_parts, self._daily = self._daily, []
+        cube_parts, self._cube = self._cube, []
+        return _merged(daily_parts, self._in_order), _merged(cube_parts, False)
 
 
 def _renumbered(sums: DailyAmounts, ids: np.ndarray) -> DailyAmounts:
-    return replace(sums, index=ids[sums.index])
+    return replace(sums, index=ids[sums.index].astype(np.int32))  # ids fit in 32 bits
 
 
-def _merged(parts: Sequence[DailyAmounts], in_order: bool) -> DailyAmounts:
-    """Concatenate sums; add up the cells several parts share (unless none can)."""
+def _merged(parts: list[DailyAmounts], in_order: bool) -> DailyAmounts:
+    """Concatenate sums; add up the cells several parts share (unless none can).
+
+    Takes ``parts`` over: each field is dropped from them once joined, so the
+    parts and their concatenation are held together for one field at a time.
+    """
     fields = ("index", "day", *AMOUNT_FIELDS, "lines")
-    joined = [np.concatenate([getattr(p, f) for p in parts]) for f in fields]
+    columns = {f: [getattr(p, f) for p in parts] for f in fields}
+    parts.clear()
+    joined = []
+    for f in fields:
+        joined.append(np.concatenate(columns.pop(f)))
     check_exact(joined[2:5])
     if in_order:  # disjoint keys, each part sorted, numbered in order: already the sum
         index, day, billed, effective, listed, lines = joined
@@ -283,7 +291,7 @@ def _global_ids(
 
 
 def _codes(column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
-    """Return integer codes (-1 for null) and the distinct values of a text column."""
+    """Return int32 codes (-1 for null) and the distinct values of a text column."""
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
     if not pa.types.is_dictionary(column.type):
@@ -292,7 +300,7 @@ def _codes(column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
     codes = (pc.fill_null(indices, -1) if indices.null_count else indices).to_numpy(
         zero_copy_only=False
     )
-    return codes.astype(np.int64, copy=False), column.dictionary.to_pylist()
+    return codes.astype(np.int32, copy=False), column.dictionary.to_pylist()  # 4 bytes a row
 
 
 def _tagsets(table: pa.Table, tag_names: list[str]) -> tuple[np.ndarray, list[str]]:
