@@ -68,8 +68,8 @@ def main() -> None:
 @click.option(
     "--workers",
     type=click.IntRange(0, 64),
-    help="Processes reading files (0: none besides this one; default $COSTBOT_INGEST_WORKERS, "
-    "or one per core when the local input is over 64 MB).",
+    help="Processes reading files (0: none besides this one). Default $COSTBOT_INGEST_WORKERS, "
+    "or for 64 MB of local files or more one per core within $COSTBOT_INGEST_MEMORY_MB.",
 )
 def ingest_command(
     inputs: tuple[str, ...],
@@ -106,6 +106,7 @@ def ingest_command(
                 progress=shown.rows,
                 phase=shown.phase,
                 workers=settings.ingest_workers if workers is None else workers,
+                memory_mb=settings.ingest_memory_mb,
             )
         click.echo(ingest_text(result, table_renderer(out), delivery_currencies(services.store)))
 

@@ -72,6 +72,7 @@ class Settings:
     metrics_port: int | None = None
     week_start: int = 0  # COSTBOT_WEEK_START: the first day of "this week" (0 = Monday)
     ingest_workers: int | None = None  # COSTBOT_INGEST_WORKERS: None = one per core for big inputs
+    ingest_memory_mb: int = 1024  # COSTBOT_INGEST_MEMORY_MB: what an automatic pool may use
     jira: JiraSettings | None = None  # None: Jira is off (no JIRA_URL), no ticket buttons
 
     @classmethod
@@ -434,6 +435,14 @@ def _operations_from_env(env: Mapping[str, str]) -> dict[str, object]:
                     "COSTBOT_INGEST_WORKERS must be auto or a whole number from 0 to 64, "
                     f"got {env['COSTBOT_INGEST_WORKERS']!r}"
                 )
+    if env.get("COSTBOT_INGEST_MEMORY_MB"):
+        raw = env["COSTBOT_INGEST_MEMORY_MB"].strip()
+        if not raw.isdigit() or int(raw) < 256:
+            raise SettingsError(
+                f"COSTBOT_INGEST_MEMORY_MB must be a whole number of megabytes, 256 or more, "
+                f"got {env['COSTBOT_INGEST_MEMORY_MB']!r}"
+            )
+        kw["ingest_memory_mb"] = int(raw)
     if env.get("COSTBOT_METRICS_PORT"):
         try:
             kw["metrics_port"] = int(env["COSTBOT_METRICS_PORT"])

@@ -46,6 +46,12 @@ __all__ = ["IngestResult", "detect_format", "discover", "discover_files", "inges
 # 185 MiB but doubled its store; 4 M keeps a month of up to ~100 000 resources whole.
 ROWS_PER_WRITE = 4 << 20
 
+# Starting worker processes costs about half a second of CPU each (they import pyarrow,
+# numpy and pandas): only local inputs this large use a pool unless one is asked for.
+POOL_MIN_BYTES = 64 << 20
+# What an automatic pool may use altogether (COSTBOT_INGEST_MEMORY_MB).
+MEMORY_MB = 1024
+
 
 class RemoteFiles(Protocol):
     """Where ``s3://`` inputs come from (an adapter built at the composition root)."""
@@ -158,6 +164,7 @@ def ingest(
     phase: Callable[[str], None] | None = None,
     keep: Callable[[DataFile], bool] | None = None,
     workers: int | None = None,
+    memory_mb: int = MEMORY_MB,
 ) -> IngestResult:
     """Read every input and replace the deliveries they contain, atomically.
 
@@ -171,9 +178,10 @@ def ingest(
 
     Each file, or run of Parquet row groups, is a unit (:mod:`bot.costs.units`)
     read and rolled up by a pool of ``workers`` processes while this one writes
-    (``None``: one per core when the local input is large enough to pay for
-    starting them; 0 or 1: everything in this process). Units are merged in
-    their own order, so the store is the same whatever the number of workers.
+    (``None``: as many as the cores and ``memory_mb`` allow, when the local
+    input is large enough to pay for starting them; 0: everything in this
+    process). Units are merged in their own order, so the store is the same
+    whatever the number of workers.
 
     ``progress`` hears rows read so far; ``phase`` hears each later step by name
     (once per part).
@@ -199,9 +207,11 @@ def ingest(
         tuple(cube_tags),
         min(MIN_UNIT_ROWS, rows_per_write),  # a write never waits for more than one unit
     )
-    result.workers = _pool_size(workers, selection.files, remote)
+    remote_files = remote is not None and any(f.name.startswith("s3://") for f in selection.files)
+    planned = [] if remote_files else _plan_local(split, options)
+    result.workers = 0 if remote_files else _pool_size(workers, planned, memory_mb)
     with _unit_runner(result.workers) as run, store.writing():
-        for part, units in _parts_in_units(split, run, options, remote):
+        for part, units in _parts_in_units(split, planned, run, options, remote):
             for rollup, delivery_files in _read_part(
                 units, rows_per_write, result, started, progress
             ):
@@ -263,25 +273,45 @@ class _UnitOptions:
     unit_rows: int
 
 
-# Starting worker processes costs about half a second of CPU each (they import pyarrow,
-# numpy and pandas): only local inputs this large use a pool unless one is asked for.
-POOL_MIN_BYTES = 64 << 20
+def pool_memory_mb(workers: int, unit_rows: int, part_rows: int) -> float:
+    """Estimate the peak memory (MB) of an ingest with ``workers`` reader processes.
+
+    Fitted to the bench org at x1 and x4 (docs/benchmarks.md): a worker holds about
+    150 MB of libraries and 450 bytes per line of its largest unit; the writer about
+    300 MB and 210 bytes per line of the largest billing period it merges.
+    """
+    return 300 + 210e-6 * part_rows + workers * (150 + 450e-6 * unit_rows)
 
 
-def _pool_size(workers: int | None, files: Sequence[DataFile], remote: RemoteFiles | None) -> int:
-    """Return how many worker processes to use (0: read in this process)."""
-    local = [f for f in files if not f.name.startswith("s3://")]
-    if len(local) != len(files):
-        return 0  # S3 inputs are downloaded and read one at a time, in this process
-    if workers is None:
-        size = 0
-        for f in local:
-            with suppress(OSError):
-                size += Path(f.name).stat().st_size
-        if size < POOL_MIN_BYTES:
-            return 0
-        workers = os.cpu_count() or 1
-    return max(workers, 0)
+def _pool_size(workers: int | None, planned: Sequence[_Planned], memory_mb: int) -> int:
+    """Return how many worker processes to use (0: read in this process).
+
+    Asked for a number, that number. Otherwise a pool is worth starting for 64 MB
+    of files or more, with one worker per core as long as the estimated memory
+    (:func:`pool_memory_mb`) stays within ``memory_mb``; a CSV's lines are unknown
+    before reading it, so CSV inputs are read in this process.
+    """
+    if workers is not None:
+        return max(workers, 0)
+    if not planned or any(u.rows == 0 for _, _, u in planned):
+        return 0
+    size = 0
+    for name in {f.name for _, f, _ in planned}:
+        with suppress(OSError):
+            size += Path(name).stat().st_size
+    if size < POOL_MIN_BYTES:
+        return 0
+    unit_rows = max(u.rows for _, _, u in planned)
+    part_rows = max(
+        sum(u.rows for _, _, u in group)
+        for _, group in itertools.groupby(planned, key=lambda p: p[0])
+    )
+    fits = [
+        n
+        for n in range(1, (os.cpu_count() or 1) + 1)
+        if pool_memory_mb(n, unit_rows, part_rows) <= memory_mb
+    ]
+    return max(fits, default=0)
 
 
 @contextmanager
@@ -321,8 +351,22 @@ def _unit_runner(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+_Planned = tuple[int, DataFile, Unit]  # (part number, file, unit)
+
+
+def _plan_local(split: Sequence[Sequence[DataFile]], options: _UnitOptions) -> list[_Planned]:
+    """Cut every local file into units up front (Parquet footers only)."""
+    return [
+        (i, f, unit)
+        for i, part in enumerate(split)
+        for f in part
+        for unit in _plan(f, Path(f.name), options)
+    ]
+
+
 def _parts_in_units(
     split: Sequence[Sequence[DataFile]],
+    planned: Sequence[_Planned],
     run: Callable[[Iterable[Unit]], Iterator[UnitResult]],
     options: _UnitOptions,
     remote: RemoteFiles | None,
@@ -337,12 +381,6 @@ def _parts_in_units(
         for part in split:
             yield part, _remote_units(part, options, remote)
         return
-    planned = [
-        (i, f, unit)
-        for i, part in enumerate(split)
-        for f in part
-        for unit in _plan(f, Path(f.name), options)
-    ]
     results = run(u for _, _, u in planned)
     for i, in_part in itertools.groupby(planned, key=lambda p: p[0]):
         yield split[i], ((f, u, next(results)) for _, f, u in in_part)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -125,6 +125,7 @@ class Unit:
     row_groups: tuple[int, ...] | None = None  # None: the whole file
     row_offset: int = 0  # records of the file before this unit's first row group
     last_of_file: bool = True  # the file's report is complete after this unit
+    rows: int = 0  # lines in the unit from the Parquet footer (0: unknown until read, CSV)
 
 
 @dataclass
@@ -188,7 +189,7 @@ def plan_units(
         runs[-1].append(group)
         held += rows
     if len(runs) <= 1:
-        return [base]
+        return [replace(base, rows=sum(sizes))]
     units, offset = [], 0
     for i, run in enumerate(runs):
         units.append(
@@ -203,6 +204,7 @@ def plan_units(
                 tuple(run),
                 offset,
                 last_of_file=i == len(runs) - 1,
+                rows=sum(sizes[g] for g in run),
             )
         )
         offset += sum(sizes[g] for g in run)

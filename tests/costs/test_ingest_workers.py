@@ -224,3 +224,33 @@ def test_small_decode_batches_stacked_for_the_roll_up_give_the_same_store(
     monkeypatch.setattr(units_module, "ROLLUP_ROWS", 130)
     ingest_into(tmp_path / "small.db", cut_export, workers=0)
     assert contents(tmp_path / "small.db") == contents(tmp_path / "big.db")
+
+
+def test_an_automatic_pool_stays_within_its_memory_budget(
+    cut_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ingest_module, "POOL_MIN_BYTES", 1)
+    monkeypatch.setattr(ingest_module.os, "cpu_count", lambda: 4)
+    # Units here are whole files (their row groups are small); parts are billing periods.
+    lines = {p.name: pq.ParquetFile(p).metadata.num_rows for p in cut_export.glob("*.parquet")}
+    periods: dict[str, int] = {}
+    for name, n in lines.items():
+        periods[name[: len("cur2-YYYY-MM")]] = periods.get(name[: len("cur2-YYYY-MM")], 0) + n
+    unit, part = max(lines.values()), max(periods.values())
+    one, two = (ingest_module.pool_memory_mb(n, unit, part) for n in (1, 2))
+    assert one < two
+    within_one = int(one) + 1  # room for one worker, not for two
+    assert ingest_into(tmp_path / "a.db", cut_export, memory_mb=within_one).workers == 1
+    assert ingest_into(tmp_path / "b.db", cut_export, memory_mb=int(one) - 1).workers == 0
+    assert ingest_into(tmp_path / "c.db", cut_export, memory_mb=100_000).workers == 4
+    # Asked for, the number is taken as it is.
+    assert ingest_into(tmp_path / "d.db", cut_export, workers=2, memory_mb=300).workers == 2
+    assert contents(tmp_path / "a.db") == contents(tmp_path / "b.db") == contents(tmp_path / "d.db")
+
+
+def test_costbot_ingest_memory_mb_setting() -> None:
+    assert Settings().ingest_memory_mb == 1024
+    assert Settings.from_env({"COSTBOT_INGEST_MEMORY_MB": "2048"}).ingest_memory_mb == 2048
+    for bad in ("100", "lots", "-5"):
+        with pytest.raises(SettingsError, match="COSTBOT_INGEST_MEMORY_MB"):
+            Settings.from_env({"COSTBOT_INGEST_MEMORY_MB": bad})
