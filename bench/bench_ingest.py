@@ -134,7 +134,9 @@ GROUP BY ALL
 """
 
 
-def main(scale: int = 1, *, duckdb: bool = True, workers: str = "auto") -> dict[str, object]:
+def main(
+    scale: int = 1, *, duckdb: bool = True, workers: str = "auto", section: str | None = None
+) -> dict[str, object]:
     """Run the ingest benchmark on the bench org x ``scale`` and record it.
 
     ``scale`` multiplies the resources (4: 80 000 resources, about 29 M lines),
@@ -145,7 +147,8 @@ def main(scale: int = 1, *, duckdb: bool = True, workers: str = "auto") -> dict[
     under it (RSS counts the libraries each worker maps again; PSS shares them out).
     """
     files = ensure_bench_org(resources=RESOURCES * scale)
-    store = DATA / ("bench.db" if scale == 1 else f"bench-x{scale}.db")
+    name = section or ("bench" if scale == 1 else f"bench-x{scale}")
+    store = DATA / ("bench.db" if name == "ingest" else f"{name}.db")
     for suffix in ("", "-wal", "-shm"):
         Path(str(store) + suffix).unlink(missing_ok=True)
     child = DATA / "ingest_child.py"  # a file, so the pool's workers can start from it
@@ -176,7 +179,7 @@ def main(scale: int = 1, *, duckdb: bool = True, workers: str = "auto") -> dict[
         result["duckdb_rollup_rows"] = con.execute("SELECT COUNT(*) FROM rollup").fetchone()[0]  # type: ignore[index]
         result["ratio_to_duckdb"] = round(costbot["seconds"] / duck_s, 2)
     result["bench_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    record("ingest" if scale == 1 else f"ingest_x{scale}", result)
+    record(section or ("ingest" if scale == 1 else f"ingest_x{scale}"), result)
     print(json.dumps(result, indent=2))
     return result
 
