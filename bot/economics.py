@@ -203,6 +203,7 @@ def gather_unit(
         teams = [t for t in teams if t.team == team]
     efficiency: list[GpuEfficiency] = []
     utilisation: dict[str, float] = {}
+    services = _with_metrics(services, use_metrics)  # the same switch for GPU utilisation
     for source in UTILISATION_SOURCES:
         try:
             utilisation.update(source(services, start, end))

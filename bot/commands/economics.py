@@ -150,7 +150,7 @@ def hints_command(
     "--cloudwatch/--no-cloudwatch",
     default=True,
     show_default=True,
-    help="Read endpoint invocations from CloudWatch.",
+    help="Read CloudWatch: endpoint invocations and the agent's GPU utilisation.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the unit costs as JSON.")
 @click.option("--db", help=DB_HELP)

@@ -251,3 +251,19 @@ def test_a_cloudwatch_failure_is_a_note_not_a_crash(
     (note,) = [n for n in hints.notes if n.startswith("gpu_rightsizing_hints skipped")]
     assert "CloudWatch GPU metrics could not be read" in note and reason in note
     assert any(n.startswith("GPU utilisation not read") and reason in n for n in unit.notes)
+
+
+def test_unit_costs_read_gpu_utilisation_only_when_cloudwatch_is_switched_on(
+    fleet: Fleet, world: World, tmp_path: Path
+) -> None:
+    services = make_services(tmp_path, world)  # COSTBOT_ENDPOINT_METRICS off
+    try:
+        off = gather_unit(services, use_metrics=False)
+        on = gather_unit(services, use_metrics=True)  # `costbot unit --cloudwatch`
+    finally:
+        services.close()
+
+    assert off.efficiency == []
+    assert any("need GPU utilisation" in n for n in off.notes)
+    teams = {e.team for e in on.efficiency}
+    assert {"ai-research", "ml-platform", "search"} <= teams
