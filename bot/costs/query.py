@@ -351,7 +351,10 @@ class CostQueryEngine:
         if plan.cube:
             sql = (
                 f"SELECT g.currency, d.day, {key_expr}, {label_expr}, SUM(d.{measure}) "
-                f"FROM daily_group_costs d JOIN cost_groups g ON g.id = d.group_id {join} "
+                # CROSS JOIN fixes the loop order: the few matching groups first, then their
+                # days by primary key (group_id, day). Left to itself SQLite scanned every
+                # daily row: 28 ms instead of 12 for `team X last 30d` on the bench store.
+                f"FROM cost_groups g CROSS JOIN daily_group_costs d ON d.group_id = g.id {join} "
                 f"WHERE d.day BETWEEN ? AND ? AND {where} "
                 f"GROUP BY g.currency, d.day, {key_expr if query.group_by else 'NULL'}"
             )

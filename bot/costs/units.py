@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 # Lines rolled up at a time. Files are decoded in smaller batches (memory), but the roll-up
 # does Python work per distinct charge of what it is given, so it is given bigger pieces of
 # the already compact canonical lines.
-ROLLUP_ROWS = 1 << 20
+ROLLUP_ROWS = 1 << 19
 
 # A unit holds whole Parquet row groups, at least this many lines (fewer, larger units
 # pay less per-unit overhead: each sends its distinct charges back to the writer).
