@@ -109,55 +109,68 @@ def render(data: dict[str, object]) -> str:
 
 
 NOTES = [
-    "Issue 18 figures were measured on 2026-11-29 while seven other agents shared this 2-core "
-    "machine (load average 7-9): wall-clock times are several times slower than on a quiet "
-    "machine and vary from run to run; peak RSS is robust, and ratios to DuckDB measured in "
-    "the same run are somewhat robust. The lead will re-measure on a quiet machine.",
-    "Ingest reads one billing period at a time (the split comes from manifests and Parquet "
-    "statistics) and writes each period before reading the next, all in one transaction: "
-    "peak RSS went from 1727 MiB to 624 MiB on the bench org in back-to-back runs. At x4 "
-    "(29 M lines, a month of 2.5 M lines) it was 1291 MiB: memory now grows with the size of "
-    "a month, not of the bill. Writing every 1 M lines within a month (`rows_per_write`) "
-    "brought x4 to 1106 MiB but stored each charge three times (store 447 -> 830 MB), so the "
-    "default keeps a month whole up to 4 M lines; with the SQLite page cache at 64 MiB while "
-    "writing (256 MiB for answering) x4 peaks at 1124 MiB = 1.18 GB: not yet flat. The x4 "
-    "figure first read 2.5 GB because ru_maxrss of "
-    "the ingest child included the generating parent's memory at fork; it is now VmHWM.",
-    "Ingest speed is unchanged: one process. The parts are independent, so a process pool "
-    "over them (writing in part order, for determinism) is the next lever; not built.",
+    "Measured on 2026-11-29 on an otherwise quiet machine (load average about 1 before each "
+    "run; the benchmark's own processes are the load). Earlier figures on this page were "
+    "taken while other sessions shared the two cores and were several times slower.",
+    "Ingest (issue 18) cuts every file into units: the file, or a run of its Parquet row "
+    "groups of at least 256k lines (bot/costs/units.py). A unit is decoded 256k lines at a "
+    "time, converted, and rolled up half a million canonical lines at a time to its distinct "
+    "charges with their (charge, day) and (group, day) sums; the writing process merges the "
+    "units of each billing period in their planned order and writes it, all in one "
+    "transaction. Units run in a pool of worker processes (forkserver) when there are 64 MB "
+    "of local Parquet or more, as many as the cores and COSTBOT_INGEST_MEMORY_MB (1 GB) allow "
+    "by an estimate from the Parquet footers: on the bench org that is one reader beside the "
+    "writer; at x4 (a month of 2.5 M lines in 1 M-line row groups) none, and the ingest runs "
+    "in one process. `--workers N` asks for N. The store is the same, row for row and id for "
+    "id, with any number of workers (tests/costs/test_ingest_workers.py).",
+    "Why the ingest is not 1.5 M rows/s: it needs about 20 s of CPU for the bench org, about "
+    "12-13 s in the readers (Parquet decoding is about 0.2 s a file; the conversions of the "
+    "CUR columns and the roll-up's per-batch factorising and interning of charges are the "
+    "rest) and about 8 s in the writer (SQLite inserting 240 000 charge rows of daily "
+    "vectors with three indexes and 179 000 cube rows takes about 5 s of it, the commit "
+    "about 1 s). Two cores cannot turn 20 s of CPU into the 5 s the target needs, and the "
+    "writer alone is above it. Reaching it needs less work per line, not more processes: "
+    "for instance a roll-up that factorises on Arrow's dictionary indices across batches "
+    "without building Python key tuples, and a store that writes fewer, larger rows.",
+    "What changed in the ingest this round: the merge and cube sums use a sort and "
+    "np.add.reduceat instead of np.add.at (the cube sum alone went from 5 s to 0.5 s); the "
+    "charge rows are built column by column and written 256k charge-days at a time; the "
+    "first unit of a period needs no interning; roll-up codes stay int32; migration m003 "
+    "drops the unused charges_by_period index; the SQLite page cache while writing is 32 MiB.",
+    "Memory is measured for the whole process tree (the ingesting process, the forkserver "
+    "and the workers): RSS summed every 50 ms, and PSS (shared library pages counted once) "
+    "every half second. With two workers the bench org needs about 1.2 GB of RSS (each "
+    "reader holds about 400 MB: the libraries, a decoded batch, and its unit's sums) against "
+    "about 0.9 GB with one; that is why the default stays within the 1 GB budget by taking "
+    "one. In one process, memory grows with the size of a billing period, not of the bill: "
+    "about 0.9-1.0 GB at x4, 0.6 GB at x1.",
     "Resource-level questions read an in-memory copy of the charges' daily amounts as int64 "
     "prefix sums (bot/costs/detail.py), built on the first such question after an ingest "
-    "(a few seconds on the bench org) and costing about 16 bytes per charge-day per measure "
-    "used (about 120 MB for the bench org's effective cost). Before: 3.4-4.6 s for `by "
-    "resource last 30d` on this loaded machine (0.3-0.7 s quiet).",
+    "and costing about 16 bytes per charge-day per measure used. Cube questions loop over "
+    "the matching cost groups first and read their days by primary key (a CROSS JOIN fixes "
+    "that order): `team ai-research last 30d` went from about 28 ms to about 15 ms.",
     "The Slack end-to-end benchmark reads only the repository (the Slack Web API spec is "
     "vendored under tests/harness/specs) and times DuckDB answering the same question from "
     "the Parquet in the same run, so the issue 18 ratio compares p95s taken under the same "
-    "load.",
+    "load. DuckDB is much faster on a quiet machine than on a loaded one, so the ratio is "
+    "lower here than under load.",
     "Start-up: `costbot --help` used 1.3-1.4 s of CPU at first (pandas, pyarrow, numpy and "
     "boto3 imported at start). Now neither `--help` nor `costbot cost` imports "
     "prometheus_client (the metrics are built on first use, by the server), sqlite-utils (an "
     "up-to-date store opens with plain sqlite3), rich (tables into a pipe are plain text) or "
     "any command's domain modules (tests/test_startup.py). What remains is Python, click and "
-    "costbot's own modules, which a checkout run with PYTHONDONTWRITEBYTECODE=1 compiles from "
-    "source at every start: the rows `bytecode compiled` are the same processes with bytecode, "
-    "as an installed wheel runs them. Measured CPU includes the machine's load (the floor, "
-    "`python -c pass`, is in bench/results.json).",
+    "costbot's own modules, which this machine (PYTHONDONTWRITEBYTECODE=1) compiles from "
+    "source at every start: the rows `bytecode compiled` are the same processes with "
+    "bytecode, as an installed wheel runs them.",
     "`costbot cost team ai-research last 30d` as a whole command is dominated by reading the "
     "store's vocabulary (every distinct tag value and dimension value, to read the question), "
     "about half a second on the bench store, once per process; the Slack app caches it until "
     "the next ingest.",
-    "The bench generator streams the org a month at a time: at x4 a month is about 2.4 M "
+    "The bench generator streams the org a month at a time: at x4 a month is about 2.5 M "
     "lines, and the generating process peaked at about 2 GB.",
-    "Ingest is one Python process on one core: Parquet decoding and the vectorised "
-    "conversions (about 5 s), the roll-up to one run of days per charge (about 3 s) and "
-    "SQLite writing 240 000 charge rows plus the cube in one transaction (about 3-4 s). "
-    "Runs on this shared machine vary from 11.4 s to 14.6 s. A reader thread overlapping "
-    "the roll-up was tried and made it slower (GIL contention); moving the dimension text "
-    "out of `charges` into `cost_groups` shrank the store by a fifth but saved little time. "
-    "The 1 M rows/s target is not met; the lever left is reading files in a process pool.",
     "DuckDB's figure is the same daily GROUP BY (every dimension, the tag map, the amortized "
-    "formula) over the same files into an in-memory table; it writes no SQLite file.",
+    "formula) over the same files into an in-memory table, on both cores; it writes no "
+    "SQLite file.",
     "Query times are the whole answer as the bot computes it (current and previous period, "
     "daily series, groups, currency check), from the summary cube; DuckDB answers the same "
     "question from the raw Parquet each time.",

@@ -36,7 +36,7 @@ EPOCH = date(1970, 1, 1)
 COARSE_FORMAT = "Cost Explorer"  # deliveries.format of Cost Explorer syncs (bot/sync/ce.py)
 _ROWS_PER_INSERT = 400
 _READ_CACHE_KIB = 262144  # 256 MiB of pages for answering
-_WRITE_CACHE_KIB = 65536  # 64 MiB while an ingest writes
+_WRITE_CACHE_KIB = 32768  # 32 MiB while an ingest writes (its memory is bounded; issue 18)
 _CELLS_PER_CHUNK = 1 << 18  # charge-days turned into rows and written at a time
 
 
