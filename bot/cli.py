@@ -274,6 +274,8 @@ def demo_command(db: str | None, data_dir: Path) -> None:
             [str(path)],
             allocation_tags=settings.allocation_tags,
             aliases=settings.tag_aliases,
+            workers=settings.ingest_workers,
+            memory_mb=settings.ingest_memory_mb,
         )
 
     def ask_one(words: str) -> CostAnswer | HelpRequest:

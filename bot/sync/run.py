@@ -338,6 +338,7 @@ def _sync_s3(services: Services, ledger: SyncLedger, source: str, tally: _Tally)
         remote=remote,
         keep=unseen,
         workers=s.ingest_workers,
+        memory_mb=s.ingest_memory_mb,
     )
     ledger.s3_mark(source, [(o.name, o.version, 0) for o in objects], services.clock())
     tally.rows = result.rows_read
