@@ -2,7 +2,9 @@
 
 One call of :func:`ingest` is one transaction: every (source, billing period)
 found in the given files replaces what the store held for it, or nothing
-changes at all. Files are read one at a time in bounded batches.
+changes at all. Files (or runs of their Parquet row groups) are read and rolled
+up as units (:mod:`bot.costs.units`), in worker processes or in this one, and
+merged here in a fixed order; one billing period is held and written at a time.
 """
 
 from __future__ import annotations
