@@ -213,7 +213,7 @@ def ingest(
     planned = [] if remote_files else _plan_local(split, options)
     result.workers = 0 if remote_files else _pool_size(workers, planned, memory_mb)
     with _unit_runner(result.workers) as run, store.writing():
-        for part, units in _parts_in_units(split, planned, run, options, remote):
+        for _, units in _parts_in_units(split, planned, run, options, remote):
             for rollup, delivery_files in _read_part(
                 units, rows_per_write, result, started, progress
             ):
@@ -251,7 +251,6 @@ def ingest(
                     },
                 )
                 del rollup, daily, cube  # one part at a time
-            del part
         if not any_rows:
             skipped = result.rows_skipped
             listed = [str(b) for f in result.files for b in f.bad_rows][:5]
