@@ -36,17 +36,22 @@ def snooze_until(choice: str, now: datetime) -> datetime:
     return until
 
 
-@register
-class SnoozeFinding(Action):
-    """Hide a finding for a while."""
+class FindingAction(Action):
+    """An action on a stored finding: it needs the store and the clock, nothing from AWS."""
 
-    name = "snooze"
     acts_on = ("costbot:finding",)
     permissions = ()
 
     def __init__(self, store: CostStore, clock: Callable[[], datetime]) -> None:
         self.store = store
         self.clock = clock
+
+
+@register
+class SnoozeFinding(FindingAction):
+    """Hide a finding for a while."""
+
+    name = "snooze"
 
     def run(self, finding_id: str, user: str, choice: str) -> Outcome:
         """Snooze the finding for ``choice`` (``1d``, ``7d`` or a date)."""
@@ -72,16 +77,10 @@ class SnoozeFinding(Action):
 
 
 @register
-class KeepRunning(Action):
+class KeepRunning(FindingAction):
     """Record that a resource should keep running, and why (hides it for this run)."""
 
     name = "keep"
-    acts_on = ("costbot:finding",)
-    permissions = ()
-
-    def __init__(self, store: CostStore, clock: Callable[[], datetime]) -> None:
-        self.store = store
-        self.clock = clock
 
     def run(self, finding_id: str, user: str, reason: str) -> Outcome:
         """Keep the finding's resource running for ``reason``."""

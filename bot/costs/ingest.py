@@ -213,7 +213,9 @@ def ingest(
     planned = [] if remote_files else _plan_local(split, options)
     result.workers = 0 if remote_files else _pool_size(workers, planned, memory_mb)
     with _unit_runner(result.workers) as run, store.writing():
-        for _, units in _parts_in_units(split, planned, run, options, remote):
+        for _, units in _parts_in_units(
+            split, planned, run, options, remote if remote_files else None
+        ):
             for rollup, delivery_files in _read_part(
                 units, rows_per_write, result, started, progress
             ):
@@ -375,10 +377,11 @@ def _parts_in_units(
     """Yield each part with its units' results, in order (the runner may read ahead).
 
     Local files are planned into units up front, so a pool keeps reading into
-    the next part while this process writes the last one. S3 files are
-    downloaded one at a time and read while their download exists.
+    the next part while this process writes the last one. With ``remote`` (the
+    input holds S3 files) files are downloaded one at a time and read while
+    their download exists.
     """
-    if remote is not None and any(f.name.startswith("s3://") for p in split for f in p):
+    if remote is not None:
         for part in split:
             yield part, _remote_units(part, options, remote)
         return

@@ -151,12 +151,8 @@ class Rollup:
             local_to_global[local] = idx
         return local_to_global[row_codes], set(local_to_global.tolist())
 
-    def finish(self, *, cube: bool = True) -> tuple[DailyAmounts, DailyAmounts]:
-        """Return per-key and per-group daily amounts, sorted by (index, day).
-
-        ``cube=False`` skips the per-group sums (an ingest unit: the writer sums
-        the cube once it has merged every unit of a part).
-        """
+    def finish(self) -> tuple[DailyAmounts, DailyAmounts]:
+        """Return per-key and per-group daily amounts, sorted by (index, day)."""
         if not self._parts:
             return _empty(), _empty()
         cols = [np.concatenate([p[i] for p in self._parts]) for i in range(6)]
@@ -164,10 +160,7 @@ class Rollup:
         check_exact(cols[3:])
         self.key_group = np.zeros(len(self.keys), dtype=np.int64)
         self.key_group[cols[0]] = cols[1]  # a key's group is a function of the key
-        daily = sum_by_day(cols[0], cols[2], cols[3:])
-        if not cube:
-            return daily, _empty()
-        return daily, sum_by_day(cols[1], cols[2], cols[3:])
+        return sum_by_day(cols[0], cols[2], cols[3:]), sum_by_day(cols[1], cols[2], cols[3:])
 
 
 class PartRollup:

@@ -192,22 +192,17 @@ def plan_units(
         return [replace(base, rows=sum(sizes))]
     units, offset = [], 0
     for i, run in enumerate(runs):
+        rows = sum(sizes[g] for g in run)
         units.append(
-            Unit(
-                base.name,
-                base.path,
-                export,
-                fmt,
-                strict,
-                base.aliases,
-                base.cube_tags,
-                tuple(run),
-                offset,
+            replace(
+                base,
+                row_groups=tuple(run),
+                row_offset=offset,
                 last_of_file=i == len(runs) - 1,
-                rows=sum(sizes[g] for g in run),
+                rows=rows,
             )
         )
-        offset += sum(sizes[g] for g in run)
+        offset += rows
     return units
 
 

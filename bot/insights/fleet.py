@@ -31,20 +31,10 @@ class Accelerators:
         return f"{self.count}× {self.model}{memory}"
 
 
-@dataclass(frozen=True)
-class Instance:
-    """An EC2 instance with the facts the idle rules, the price and the Stop button need."""
+class OwnerTags:
+    """The tags findings and burn rates are attributed by, read from ``tags`` (lower-case keys)."""
 
-    id: str
-    account: str
-    region: str
-    instance_type: str
-    state: str
-    lifecycle: str  # on-demand | spot
-    launch_time: datetime
-    tags: Mapping[str, str] = field(default_factory=dict)  # canonical, lower-case keys
-    root_device_type: str = "ebs"
-    accelerators: Accelerators | None = None
+    tags: Mapping[str, str]
 
     @property
     def team(self) -> str | None:
@@ -63,7 +53,23 @@ class Instance:
 
 
 @dataclass(frozen=True)
-class SageMakerResource:
+class Instance(OwnerTags):
+    """An EC2 instance with the facts the idle rules, the price and the Stop button need."""
+
+    id: str
+    account: str
+    region: str
+    instance_type: str
+    state: str
+    lifecycle: str  # on-demand | spot
+    launch_time: datetime
+    tags: Mapping[str, str] = field(default_factory=dict)  # canonical, lower-case keys
+    root_device_type: str = "ebs"
+    accelerators: Accelerators | None = None
+
+
+@dataclass(frozen=True)
+class SageMakerResource(OwnerTags):
     """A SageMaker notebook instance, real-time endpoint or training job that bills by the hour."""
 
     kind: str  # notebook | endpoint | training-job
@@ -81,21 +87,6 @@ class SageMakerResource:
     def resource_id(self) -> str:
         """Return the id used in findings and the burn rate: ``endpoint/<name>`` …"""
         return f"{self.kind}/{self.name}"
-
-    @property
-    def team(self) -> str | None:
-        """Return the team tag."""
-        return self.tags.get("team") or None
-
-    @property
-    def owner(self) -> str | None:
-        """Return the owner tag."""
-        return self.tags.get("owner") or None
-
-    @property
-    def environment(self) -> str | None:
-        """Return the environment tag."""
-        return self.tags.get("environment") or None
 
 
 @dataclass(frozen=True)
