@@ -354,23 +354,40 @@ def _factorize(codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
 
 
 DAY_BITS = 20  # a roll-up's days span far less than 2**20 (2 870 years)
+# A grid of (index, day) cells up to twice the rows (plus this) is summed densely.
+DENSE_SLACK = 1 << 16
 
 
 class CellSums:
     """Sum rows by (index, day), exactly, into cells ordered by (index, day).
 
-    Rows are sorted by one int64 made of the index and the day, and each run of
-    equal cells is summed with ``np.add.reduceat`` in int64: exact, and several
-    times faster than ``np.add.at``. Input already in order (a unit's sums) is
+    Where the (index, day) grid is not much larger than the rows (a unit's
+    charges over its month), each column is summed straight into the grid with
+    ``np.add.at`` in int64 (exact, one pass, no sort). Otherwise rows are sorted
+    by one int64 made of the index and the day, and each run of equal cells is
+    summed with ``np.add.reduceat``; input already in order (a unit's sums) is
     not sorted again. Each column is summed on its own (:meth:`total`), so a
     caller can hand them over one at a time and never hold them all twice.
     """
 
     def __init__(self, index: np.ndarray, day: np.ndarray) -> None:
+        self.rows = len(index)
+        self.order: np.ndarray | None = None
+        self.grid: np.ndarray | None = None  # dense: each row's cell in the grid
         low = int(day.min()) if len(day) else 0
+        span = int(day.max()) - low + 1 if len(day) else 1
+        size = (int(index.max()) + 1) * span if len(index) else 0
+        if 0 < size <= 2 * self.rows + DENSE_SLACK:
+            self.grid = index.astype(np.int64) * span + (day.astype(np.int64) - low)
+            counts = np.bincount(self.grid, minlength=size)
+            self.present = np.flatnonzero(counts)
+            self._counts = counts[self.present]
+            self.index = self.present // span
+            self.day = (self.present % span + low).astype(np.int32)
+            self._size = size
+            return
         cell = (index.astype(np.int64) << DAY_BITS) | (day.astype(np.int64) - low)
         steps = np.diff(cell)
-        self.order: np.ndarray | None = None
         if not bool(np.all(steps >= 0)):
             self.order = np.argsort(cell, kind="stable")
             cell = cell[self.order]
@@ -378,7 +395,6 @@ class CellSums:
         self.starts = np.flatnonzero(np.r_[True, steps != 0]) if len(cell) else steps
         del steps
         first = cell[self.starts]
-        self.rows = len(cell)
         self.index = first >> DAY_BITS
         self.day = ((first & ((1 << DAY_BITS) - 1)) + low).astype(np.int32)
 
@@ -386,11 +402,17 @@ class CellSums:
         """Sum one column (in row order) by cell."""
         if self.rows == 0:
             return np.zeros(0, dtype=np.int64)
+        if self.grid is not None:
+            sums = np.zeros(self._size, dtype=np.int64)
+            np.add.at(sums, self.grid, values.astype(np.int64, copy=False))
+            return sums[self.present]
         ordered = values if self.order is None else values[self.order]
         return np.add.reduceat(ordered.astype(np.int64, copy=False), self.starts)
 
     def count(self) -> np.ndarray:
         """Rows per cell."""
+        if self.grid is not None:
+            return self._counts.astype(np.int64)
         return np.diff(np.r_[self.starts, self.rows]).astype(np.int64)
 
 

@@ -210,11 +210,35 @@ def value_mask(arr: pa.DictionaryArray, predicate: Callable[[str], bool]) -> np.
 
 
 def coalesce_text(first: pa.DictionaryArray, fallback: pa.DictionaryArray) -> pa.DictionaryArray:
-    """Take ``first`` where it is not empty, else ``fallback``."""
-    empty = value_mask(first, lambda v: v == "")
+    """Take ``first`` where it is neither empty nor null, else ``fallback``.
+
+    Works on the codes: the result's dictionary is both dictionaries one after
+    the other (a value may appear twice; readers and the roll-up go by value),
+    so no row's text is ever materialised. Null stays null only where both are.
+    """
+    first_codes = dictionary_codes(first)
+    blank = [v is None or v == "" for v in first.dictionary.to_pylist()]
+    empty = np.array([*blank, True], dtype=bool)[first_codes]  # code -1 (null) is empty
     if not empty.any():
         return first
-    return clean_strings(pc.if_else(pa.array(empty), decode(fallback), decode(first)))
+    fallback_codes = dictionary_codes(fallback)
+    shift = len(first.dictionary)
+    codes = np.where(
+        empty, np.where(fallback_codes >= 0, fallback_codes + shift, -1), first_codes
+    ).astype(np.int32)
+    dictionary = pa.concat_arrays(
+        [first.dictionary.cast(pa.string()), fallback.dictionary.cast(pa.string())]
+    )
+    indices = pa.array(codes, mask=codes < 0) if (codes < 0).any() else pa.array(codes)
+    return pa.DictionaryArray.from_arrays(indices, dictionary)
+
+
+def dictionary_codes(arr: pa.DictionaryArray) -> np.ndarray:
+    """Return a dictionary array's codes as int32, -1 where null."""
+    indices = arr.indices
+    if indices.null_count:
+        indices = pc.fill_null(indices, pa.scalar(-1, indices.type))
+    return indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
 
 
 def decimal_text_to_nanos(
@@ -294,6 +318,8 @@ def float_to_nanos(
     a = decode(arr)
     if required and a.null_count:
         bad.add(a.is_null(), column, a, "missing amount")
+    elif a.null_count == len(a):  # a column the bill does not use (most SP/RI ones)
+        return np.zeros(len(a), dtype=np.int64)
     if pa.types.is_decimal(a.type):
         too_big = pc.fill_null(pc.greater_equal(pc.abs(pc.cast(a, pa.float64())), 9.2e9), False)
         if too_big.true_count:
@@ -453,13 +479,15 @@ def map_to_tag_columns(tags: pa.Array | pa.ChunkedArray) -> dict[str, pa.Diction
         within = np.arange(len(rows), dtype=np.int64) - np.repeat(first_of_row, lengths)
         positions = offsets[:-1][rows] + within - start
         key_codes, value_codes = key_codes[positions], value_codes[positions]
+    names = keys_enc.dictionary.to_pylist()
+    # One scatter for all keys: row r's value of key k lands at grid[k, r] (-1: absent).
+    grid = np.full((len(names), n), -1, dtype=np.int32)
+    grid[key_codes, rows] = value_codes
     out: dict[str, pa.DictionaryArray] = {}
-    for k, key in enumerate(keys_enc.dictionary.to_pylist()):
+    for k, key in enumerate(names):
         if key is None:
             continue
-        mask = key_codes == k
-        codes = np.full(n, -1, dtype=np.int32)
-        codes[rows[mask]] = value_codes[mask]
+        codes = grid[k]
         indices = pa.array(codes, mask=codes < 0)
         out[key] = pa.DictionaryArray.from_arrays(indices, values_enc.dictionary)
     return out

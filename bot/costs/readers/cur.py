@@ -357,11 +357,14 @@ def _tags(
 
 def _first_non_empty(columns: list[pa.Array]) -> pa.Array:
     """Merge columns of one canonical tag: the first non-empty value per row wins."""
-    out = decode(columns[0])
+    out = _as_dictionary(columns[0])
     for col in columns[1:]:
-        missing = pc.or_kleene(pc.is_null(out), pc.equal(out, ""))
-        out = pc.if_else(pc.fill_null(missing, True), decode(col), out)
+        out = coalesce_text(out, _as_dictionary(col))
     return out
+
+
+def _as_dictionary(arr: pa.Array) -> pa.DictionaryArray:
+    return arr if pa.types.is_dictionary(arr.type) else pc.dictionary_encode(decode(arr))
 
 
 def _json_tag_columns(
