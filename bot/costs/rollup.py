@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -44,20 +44,89 @@ class DailyAmounts:
     lines: np.ndarray
 
 
-@dataclass
-class Rollup:
-    """Accumulate batches; :meth:`finish` returns keys, groups and their daily amounts."""
+class _Values:
+    """Global codes for the values of one text column, in order of first appearance."""
 
-    allocation_tags: Sequence[str]
-    # KEY_FIELDS + (export, tagset json)
-    keys: list[tuple[str, ...]] = field(default_factory=list)
-    # period, GROUP_COLUMNS, export, tagset json
-    groups: list[tuple[str, ...]] = field(default_factory=list)
-    _key_index: dict[tuple[str, ...], int] = field(default_factory=dict)
-    _group_index: dict[tuple[str, ...], int] = field(default_factory=dict)
-    _restricted: dict[str, str] = field(default_factory=dict)
-    _parts: list[tuple[np.ndarray, ...]] = field(default_factory=list)
-    key_group: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    def __init__(self) -> None:
+        self.values: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def codes(self, dictionary: Sequence[str | None]) -> np.ndarray:
+        """Return the global code of each dictionary entry, then of "" (for code -1, null)."""
+        out = np.empty(len(dictionary) + 1, dtype=np.int32)
+        index, values = self._index, self.values
+        for i, value in enumerate([*dictionary, ""]):
+            text = value or ""
+            code = index.get(text)
+            if code is None:
+                code = index[text] = len(values)
+                values.append(text)
+            out[i] = code
+        return out
+
+    def texts(self, codes: np.ndarray) -> np.ndarray:
+        """Return the values of global codes (an object array)."""
+        return np.asarray(self.values, dtype=object)[codes]
+
+
+class _Interned:
+    """Distinct rows of global codes, with their text tuples, ids by first appearance."""
+
+    def __init__(self, columns: Sequence[_Values]) -> None:
+        self.columns = columns
+        self.tuples: list[tuple[str, ...]] = []
+        self.matrix = np.zeros((0, len(columns)), dtype=np.int32)
+
+    def ids(self, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Give each row of ``matrix`` its id, adding rows not seen before; return the ids and
+        the positions in ``matrix`` of the rows that were new.
+
+        The known rows and the new ones are factorised together (vectorised: Python
+        touches only the new rows' text), so known rows keep their ids.
+        """
+        known = len(self.tuples)
+        joined = np.concatenate([self.matrix, matrix]) if known else matrix
+        dense, first = _factorize([joined[:, j] for j in range(joined.shape[1])])
+        new = first[known:] - known  # rows of ``matrix`` bringing ids known, known + 1, ...
+        if len(new):
+            added = matrix[new]
+            self.matrix = np.concatenate([self.matrix, added]) if known else added
+            texts = [c.texts(added[:, j]) for j, c in enumerate(self.columns)]
+            self.tuples.extend(zip(*texts, strict=True))
+        return dense[known:], new
+
+
+class Rollup:
+    """Accumulate batches; :meth:`finish` returns keys, groups and their daily amounts.
+
+    Each column's values get global codes (Python touches each distinct value of
+    a batch once); a batch's distinct charges are found on integer codes, and
+    interned as rows of global codes, so no per-charge Python work is repeated
+    for charges an earlier batch already brought. A charge's group is derived
+    once, when the charge is new.
+    """
+
+    def __init__(self, allocation_tags: Sequence[str]) -> None:
+        self.allocation_tags = allocation_tags
+        # KEY_FIELDS, export, tag set json (all tags)
+        self._columns = [_Values() for _ in range(len(KEY_FIELDS) + 2)]
+        self._restricted_values = _Values()  # tag set json (allocation tags only)
+        self._restricted: dict[str, str] = {}
+        self._keys = _Interned(self._columns)
+        group_columns = [self._columns[p] for p in (*_GROUP_POSITIONS, len(KEY_FIELDS))]
+        self._groups = _Interned([*group_columns, self._restricted_values])
+        self.key_group = np.zeros(0, dtype=np.int64)
+        self._parts: list[tuple[np.ndarray, ...]] = []
+
+    @property
+    def keys(self) -> list[tuple[str, ...]]:
+        """KEY_FIELDS + (export, tag set json), by key id."""
+        return self._keys.tuples
+
+    @property
+    def groups(self) -> list[tuple[str, ...]]:
+        """Period, GROUP_COLUMNS, export, allocation tag set json, by group id."""
+        return self._groups.tuples
 
     def add(self, table: pa.Table, export: str = "") -> set[tuple[str, str, str]]:
         """Add one canonical batch of an export; return the (provider, account, period) in it.
@@ -70,97 +139,64 @@ class Rollup:
         tag_names = sorted(c for c in table.column_names if c.startswith(TAG_PREFIX))
         tagset_codes, tagset_texts = _tagsets(table, tag_names)
         codes, dictionaries = zip(*(_codes(table.column(name)) for name in KEY_FIELDS), strict=True)
-        export_codes = np.zeros(table.num_rows, dtype=np.int64)
-        key_rows, key_local = self._intern(
-            [*codes, export_codes],
-            [*dictionaries, [export]],
-            tagset_codes,
-            tagset_texts,
-            self._key_index,
-            self.keys,
-        )
-        restricted_texts, restricted_codes = self._restrict(tagset_texts)
-        group_rows, _ = self._intern(
-            [*(codes[p] for p in _GROUP_POSITIONS), export_codes],
-            [*(dictionaries[p] for p in _GROUP_POSITIONS), [export]],
-            restricted_codes[tagset_codes],
-            restricted_texts,
-            self._group_index,
-            self.groups,
-        )
+        row_key, first = _factorize([*codes, tagset_codes])  # the batch's distinct charges
+        export_code = self._columns[len(KEY_FIELDS)].codes([export])[0]
+        local = np.empty((len(first), len(self._columns)), dtype=np.int32)
+        for j, (c, d) in enumerate(zip(codes, dictionaries, strict=True)):
+            local[:, j] = self._columns[j].codes(d)[c[first]]
+        local[:, -2] = export_code
+        local[:, -1] = self._columns[-1].codes(tagset_texts)[:-1][tagset_codes[first]]
+        key_ids, new = self._keys.ids(local)
+        if len(new):
+            self._add_groups(local[new])
         pi, ai = KEY_FIELDS.index("provider"), KEY_FIELDS.index("billing_account")
-        seen = {(self.keys[k][pi], self.keys[k][ai], self.keys[k][0]) for k in key_local}
+        _, one_each = _factorize([local[:, j] for j in (pi, ai, 0)])
+        texts = [self._columns[j].texts(local[one_each, j]) for j in (pi, ai, 0)]
         self._parts.append(
             (
-                key_rows.astype(np.int32),  # ids fit in 32 bits; halves what a year holds
-                group_rows.astype(np.int32),
+                key_ids.astype(np.int32)[row_key],  # ids fit in 32 bits; halves what a year holds
                 _np(table, "day", np.int32),
                 _np(table, "billed", np.int64),
                 _np(table, "effective", np.int64),
                 _np(table, "list", np.int64),
             )
         )
-        return seen
+        return set(zip(*texts, strict=True))
+
+    def _add_groups(self, new_keys: np.ndarray) -> None:
+        """Find the groups of charges met for the first time (a group is a function of the key)."""
+        tagsets = self._columns[-1]
+        restricted = np.empty(len(tagsets.values), dtype=np.int32)
+        allocation = set(self.allocation_tags)
+        for code, text in enumerate(tagsets.values):
+            part = self._restricted.get(text)
+            if part is None:
+                tags = json.loads(text) if text else {}  # "" stands for null codes
+                part = self._restricted[text] = tagset_json(
+                    {k: v for k, v in tags.items() if k in allocation}
+                )
+            restricted[code] = self._restricted_values.codes([part])[0]
+        matrix = np.column_stack(
+            [new_keys[:, [*_GROUP_POSITIONS, len(KEY_FIELDS)]], restricted[new_keys[:, -1]]]
+        ).astype(np.int32)
+        group_ids, _ = self._groups.ids(matrix)
+        self.key_group = np.concatenate([self.key_group, group_ids.astype(np.int64)])
 
     @property
     def rows(self) -> int:
         """Return how many lines the roll-up holds (what :meth:`finish` will sum)."""
         return sum(len(p[0]) for p in self._parts)
 
-    def _restrict(self, tagset_texts: list[str]) -> tuple[list[str], np.ndarray]:
-        """Map each tag set to its allocation-tag part (the cube keeps only those)."""
-        allocation = set(self.allocation_tags)
-        texts: list[str] = []
-        position: dict[str, int] = {}
-        codes = np.empty(len(tagset_texts), dtype=np.int64)
-        for i, text in enumerate(tagset_texts):
-            restricted = self._restricted.get(text)
-            if restricted is None:
-                tags = json.loads(text)
-                restricted = self._restricted[text] = tagset_json(
-                    {k: v for k, v in tags.items() if k in allocation}
-                )
-            if restricted not in position:
-                position[restricted] = len(texts)
-                texts.append(restricted)
-            codes[i] = position[restricted]
-        return texts, codes
-
-    @staticmethod
-    def _intern(
-        codes: list[np.ndarray],
-        dictionaries: list[list[str]],
-        tag_codes: np.ndarray,
-        tag_texts: list[str],
-        index: dict[tuple[str, ...], int],
-        table: list[tuple[str, ...]],
-    ) -> tuple[np.ndarray, set[int]]:
-        """Give every row the global id of its (columns…, tag set) tuple, adding new tuples."""
-        row_codes, first = _factorize([*codes, tag_codes])
-        columns = [
-            np.asarray([*values, ""], dtype=object)[c[first]]  # code -1 (null) reads as ""
-            for values, c in zip(dictionaries, codes, strict=True)
-        ]
-        columns.append(np.asarray(tag_texts, dtype=object)[tag_codes[first]])
-        local_to_global = np.empty(len(first), dtype=np.int64)
-        for local, key in enumerate(zip(*columns, strict=True)):
-            idx = index.get(key)
-            if idx is None:
-                idx = index[key] = len(table)
-                table.append(key)
-            local_to_global[local] = idx
-        return local_to_global[row_codes], set(local_to_global.tolist())
-
     def finish(self) -> tuple[DailyAmounts, DailyAmounts]:
         """Return per-key and per-group daily amounts, sorted by (index, day)."""
         if not self._parts:
             return _empty(), _empty()
-        cols = [np.concatenate([p[i] for p in self._parts]) for i in range(6)]
+        cols = [np.concatenate([p[i] for p in self._parts]) for i in range(5)]
         self._parts.clear()
-        check_exact(cols[3:])
-        self.key_group = np.zeros(len(self.keys), dtype=np.int64)
-        self.key_group[cols[0]] = cols[1]  # a key's group is a function of the key
-        return sum_by_day(cols[0], cols[2], cols[3:]), sum_by_day(cols[1], cols[2], cols[3:])
+        check_exact(cols[2:])
+        key_rows, day, amounts = cols[0], cols[1], cols[2:]
+        group_rows = self.key_group[key_rows]
+        return sum_by_day(key_rows, day, amounts), sum_by_day(group_rows, day, amounts)
 
 
 class PartRollup:
