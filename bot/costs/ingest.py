@@ -3,7 +3,7 @@
 One call of :func:`ingest` is one transaction: every (source, billing period)
 found in the given files replaces what the store held for it, or nothing
 changes at all. Files (or runs of their Parquet row groups) are read and rolled
-up as units (:mod:`bot.costs.units`), in worker processes or in this one, and
+up as units (:mod:`bot.costs.units`), in reader threads or in the writing one, and
 merged here in a fixed order; one billing period is held and written at a time.
 """
 
@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext, supp
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.costs.deliveries import (
     DataFile,
@@ -41,6 +41,9 @@ from bot.costs.units import (
     read_unit,
 )
 
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
 __all__ = ["IngestResult", "detect_format", "discover", "discover_files", "ingest", "read_file"]
 
 # Lines held before a write. Each write stores a charge met again as a further row, so
@@ -48,8 +51,8 @@ __all__ = ["IngestResult", "detect_format", "discover", "discover_files", "inges
 # 185 MiB but doubled its store; 4 M keeps a month of up to ~100 000 resources whole.
 ROWS_PER_WRITE = 4 << 20
 
-# Starting worker processes costs about half a second of CPU each (they import pyarrow,
-# numpy and pandas): only local inputs this large use a pool unless one is asked for.
+# Below this much local Parquet a reader thread beside the writer gains nothing measurable:
+# only inputs this large use one unless asked for.
 POOL_MIN_BYTES = 64 << 20
 # What an automatic pool may use altogether (COSTBOT_INGEST_MEMORY_MB).
 MEMORY_MB = 1024
@@ -73,7 +76,7 @@ class IngestResult:
     deliveries: list[DeliveryStats] = field(default_factory=list)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
-    workers: int = 0  # worker processes used (0: read in the writing process)
+    workers: int = 0  # reader threads used (0: read in the writing thread only)
     unit_cpu_seconds: float = 0.0  # CPU time spent reading and rolling up, wherever it ran
 
     @property
@@ -321,37 +324,61 @@ def _pool_size(workers: int | None, planned: Sequence[_Planned], memory_mb: int)
 def _unit_runner(
     workers: int,
 ) -> Iterator[Callable[[Iterable[Unit]], Iterator[UnitResult]]]:
-    """Yield a function that runs units in order, in a process pool or in this process.
+    """Yield a function that runs units in order, in reader threads or in this thread.
 
-    The pool reads at most a few units ahead of the writer, so results wait in
-    memory for a moment, never for the whole input.
+    Threads, not processes: decoding Parquet, the roll-up's array work and
+    SQLite's inserts release the GIL, so a reader thread and the writer share
+    both cores without a second copy of pyarrow, pandas and numpy per reader
+    (a worker process held about 400 MB) and without pickling every unit's
+    sums across (issue 18 measured both). The readers run at most a few units
+    ahead of the writer; when the next result is not ready, the writer reads a
+    unit itself rather than wait.
     """
     if workers < 1:
         yield lambda units: map(read_unit, units)
         return
-    import multiprocessing
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor
 
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["bot.costs.units", "bot.costs.rollup"])
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="costbot-ingest")
 
     def run(units: Iterable[Unit]) -> Iterator[UnitResult]:
-        waiting: deque[Future[UnitResult]] = deque()
+        waiting: deque[tuple[Future[UnitResult], bool]] = deque()  # (result, read here)
         todo = iter(units)
         for unit in itertools.islice(todo, workers + 1):
-            waiting.append(pool.submit(read_unit, unit))
+            waiting.append((pool.submit(read_unit, unit), False))
         while waiting:
-            done = waiting.popleft().result()
-            following = next(todo, None)
-            if following is not None:
-                waiting.append(pool.submit(read_unit, following))
-            yield done
+            head, _ = waiting[0]
+            if not head.done() and not any(here for _, here in waiting):
+                # The writer would only wait: it reads the next unit itself meanwhile
+                # (holding at most one such result, so memory stays bounded). Its
+                # error, if any, is raised in unit order, like the readers'.
+                following = next(todo, None)
+                if following is not None:
+                    waiting.append((_read_here(following), True))
+                    continue
+            head, here = waiting.popleft()
+            if not here:
+                following = next(todo, None)  # the readers have room for one more unit
+                if following is not None:
+                    waiting.append((pool.submit(read_unit, following), False))
+            yield head.result()
 
     try:
         yield run
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _read_here(unit: Unit) -> Future[UnitResult]:
+    """Read a unit in this thread; its result or error, as a finished future."""
+    from concurrent.futures import Future
+
+    done: Future[UnitResult] = Future()
+    try:
+        done.set_result(read_unit(unit))
+    except Exception as exc:
+        done.set_exception(exc)
+    return done
 
 
 _Planned = tuple[int, DataFile, Unit]  # (part number, file, unit)

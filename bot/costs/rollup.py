@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,9 +51,23 @@ class _Values:
     def __init__(self) -> None:
         self.values: list[str] = []
         self._index: dict[str, int] = {}
+        self._last: tuple[pa.Array, np.ndarray] | None = None
 
-    def codes(self, dictionary: Sequence[str | None]) -> np.ndarray:
-        """Return the global code of each dictionary entry, then of "" (for code -1, null)."""
+    def codes(self, dictionary: pa.Array | Sequence[str | None]) -> np.ndarray:
+        """Return the global code of each dictionary entry, then of "" (for code -1, null).
+
+        Batches of one Parquet row group share their dictionaries: a dictionary
+        equal to the last one (compared in Arrow) reuses its codes.
+        """
+        if isinstance(dictionary, pa.Array):
+            if self._last is not None and self._last[0].equals(dictionary):
+                return self._last[1]
+            out = self._listed_codes(dictionary.to_pylist())
+            self._last = (dictionary, out)
+            return out
+        return self._listed_codes(dictionary)
+
+    def _listed_codes(self, dictionary: Sequence[str | None]) -> np.ndarray:
         out = np.empty(len(dictionary) + 1, dtype=np.int32)
         index, values = self._index, self.values
         for i, value in enumerate([*dictionary, ""]):
@@ -138,7 +153,9 @@ class Rollup:
             return set()
         tag_names = sorted(c for c in table.column_names if c.startswith(TAG_PREFIX))
         tagset_codes, tagset_texts = _tagsets(table, tag_names)
-        codes, dictionaries = zip(*(_codes(table.column(name)) for name in KEY_FIELDS), strict=True)
+        codes, dictionaries = zip(
+            *(_codes(table.column(name), listed=False) for name in KEY_FIELDS), strict=True
+        )
         row_key, first = _factorize([*codes, tagset_codes])  # the batch's distinct charges
         export_code = self._columns[len(KEY_FIELDS)].codes([export])[0]
         local = np.empty((len(first), len(self._columns)), dtype=np.int32)
@@ -324,8 +341,9 @@ def _global_ids(
     return out
 
 
-def _codes(column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
-    """Return int32 codes (-1 for null) and the distinct values of a text column."""
+def _codes(column: pa.Array | pa.ChunkedArray, *, listed: bool = True) -> tuple[np.ndarray, Any]:
+    """Return int32 codes (-1 for null) and the distinct values of a text column: a list,
+    or the Arrow dictionary itself unless ``listed``."""
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
     if not pa.types.is_dictionary(column.type):
@@ -334,7 +352,8 @@ def _codes(column: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
     codes = (pc.fill_null(indices, -1) if indices.null_count else indices).to_numpy(
         zero_copy_only=False
     )
-    return codes.astype(np.int32, copy=False), column.dictionary.to_pylist()  # 4 bytes a row
+    dictionary = column.dictionary.to_pylist() if listed else column.dictionary
+    return codes.astype(np.int32, copy=False), dictionary  # 4 bytes a row
 
 
 def _tagsets(table: pa.Table, tag_names: list[str]) -> tuple[np.ndarray, list[str]]:

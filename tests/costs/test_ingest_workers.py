@@ -1,15 +1,18 @@
-"""Ingest in units and in worker processes: the same input gives the same store.
+"""Ingest in units and in reader threads: the same input gives the same store.
 
-Issue 18 reads files and runs of Parquet row groups in a pool of processes and
-merges them in the writing one. What a user relies on: the figures do not
-depend on the number of workers (nor on how files are cut), bad rows are still
-named by their file and record, ``--strict`` still stops the ingest, and a
-failed ingest still leaves the store as it was.
+Issue 18 reads files and runs of Parquet row groups in reader threads (and in
+the writing thread when it would otherwise wait) and merges them in order. What
+a user relies on: the figures do not depend on the number of workers (nor on
+how files are cut), bad rows are still named by their file and record,
+``--strict`` still stops the ingest, and a failed ingest still leaves the store
+as it was.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -168,6 +171,35 @@ def test_strict_stops_at_the_bad_row_and_leaves_the_store_as_it_was(
     with pytest.raises(IngestError, match=r"cur2\.parquet: row 701, .*--strict"):
         ingest_into(db, folder, workers=workers, strict=True)
     assert contents(db) == before
+
+
+def test_strict_names_the_first_bad_row_even_when_the_writer_read_a_later_unit_itself(
+    bill: pa.Table, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer reads the next unit itself while a reader is busy; that unit's bad row
+    must not win over an earlier unit's."""
+    folder = tmp_path / "broken"
+    path = write_cur2(bill.slice(0, 1000), folder / "cur2.parquet")[0]
+    table = pq.read_table(path)
+    costs = [str(v) for v in table.column("line_item_unblended_cost").to_pylist()]
+    costs[250] = costs[450] = "oops"  # units of two row groups (194 lines): units 2 and 3
+    i = table.schema.get_field_index("line_item_unblended_cost")
+    table = table.set_column(i, "line_item_unblended_cost", pa.array(costs, pa.string()))
+    pq.write_table(table, path, row_group_size=97)
+    monkeypatch.setattr(ingest_module, "MIN_UNIT_ROWS", 150)
+    read_by: dict[int, str] = {}
+    plain = ingest_module.read_unit
+
+    def slow_first(unit: units_module.Unit) -> units_module.UnitResult:
+        read_by[unit.row_offset] = threading.current_thread().name
+        if unit.row_offset == 0:
+            time.sleep(0.5)  # the reader is busy: the writer reads ahead itself
+        return plain(unit)
+
+    monkeypatch.setattr(ingest_module, "read_unit", slow_first)
+    with pytest.raises(IngestError, match=r"cur2\.parquet: row 251, .*--strict"):
+        ingest_into(tmp_path / "s.db", folder, workers=1, strict=True)
+    assert read_by[388] == threading.main_thread().name  # unit 3 (row 451) was read here
 
 
 def test_a_small_local_input_is_read_in_this_process_and_a_large_one_in_a_pool(
