@@ -68,8 +68,9 @@ def main() -> None:
 @click.option(
     "--workers",
     type=click.IntRange(0, 64),
-    help="Processes reading files (0: none besides this one). Default $COSTBOT_INGEST_WORKERS, "
-    "or for 64 MB of local files or more one per core within $COSTBOT_INGEST_MEMORY_MB.",
+    help="Threads reading files beside the writing one (0: none). Default "
+    "$COSTBOT_INGEST_WORKERS, or for 64 MB of local files or more one per core within "
+    "$COSTBOT_INGEST_MEMORY_MB.",
 )
 def ingest_command(
     inputs: tuple[str, ...],

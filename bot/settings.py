@@ -72,7 +72,7 @@ class Settings:
     metrics_port: int | None = None
     week_start: int = 0  # COSTBOT_WEEK_START: the first day of "this week" (0 = Monday)
     ingest_workers: int | None = None  # COSTBOT_INGEST_WORKERS: None = one per core for big inputs
-    ingest_memory_mb: int = 1024  # COSTBOT_INGEST_MEMORY_MB: what an automatic pool may use
+    ingest_memory_mb: int = 1024  # COSTBOT_INGEST_MEMORY_MB: what automatic readers may use
     jira: JiraSettings | None = None  # None: Jira is off (no JIRA_URL), no ticket buttons
 
     @classmethod

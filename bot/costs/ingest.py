@@ -182,11 +182,11 @@ def ingest(
     peak memory does not grow with the size of a month.
 
     Each file, or run of Parquet row groups, is a unit (:mod:`bot.costs.units`)
-    read and rolled up by a pool of ``workers`` processes while this one writes
-    (``None``: as many as the cores and ``memory_mb`` allow, when the local
-    input is large enough to pay for starting them; 0: everything in this
-    process). Units are merged in their own order, so the store is the same
-    whatever the number of workers.
+    read and rolled up by ``workers`` reader threads while this one writes, and
+    by this one when it would otherwise wait (``None``: as many as the cores
+    and ``memory_mb`` allow, when the local input is large enough to gain from
+    them; 0: everything in this thread). Units are merged in their own order,
+    so the store is the same whatever the number of workers.
 
     ``progress`` hears rows read so far; ``phase`` hears each later step by name
     (once per part).
@@ -280,22 +280,25 @@ class _UnitOptions:
 
 
 def pool_memory_mb(workers: int, unit_rows: int, part_rows: int) -> float:
-    """Estimate the peak memory (MB) of an ingest with ``workers`` reader processes.
+    """Estimate the peak memory (MB) of an ingest with ``workers`` reader threads.
 
-    Fitted to the bench org at x1 and x4 (docs/benchmarks.md): a worker holds about
-    150 MB of libraries and 450 bytes per line of its largest unit; the writer about
-    300 MB and 210 bytes per line of the largest billing period it merges.
+    Fitted to the bench org at x1 and x4 with 0, 1 and 2 readers
+    (docs/benchmarks.md): the process and the part being merged hold about
+    100 MB and 190 bytes per line of the largest billing period; each unit being
+    read about 260 MB (a decoded batch and its canonical lines) and 45 bytes per
+    line of the largest unit. With readers, the writing thread reads too while
+    it would otherwise wait: ``workers + 1`` units at once.
     """
-    return 300 + 210e-6 * part_rows + workers * (150 + 450e-6 * unit_rows)
+    return 100 + 190e-6 * part_rows + (workers + 1) * (260 + 45e-6 * unit_rows)
 
 
 def _pool_size(workers: int | None, planned: Sequence[_Planned], memory_mb: int) -> int:
-    """Return how many worker processes to use (0: read in this process).
+    """Return how many reader threads to use (0: read in the writing thread only).
 
-    Asked for a number, that number. Otherwise a pool is worth starting for 64 MB
-    of files or more, with one worker per core as long as the estimated memory
+    Asked for a number, that number. Otherwise readers are worth it for 64 MB
+    of files or more, one per core as long as the estimated memory
     (:func:`pool_memory_mb`) stays within ``memory_mb``; a CSV's lines are unknown
-    before reading it, so CSV inputs are read in this process.
+    before reading it, so CSV inputs are read in the writing thread.
     """
     if workers is not None:
         return max(workers, 0)
@@ -403,8 +406,8 @@ def _parts_in_units(
 ) -> Iterator[tuple[Sequence[DataFile], Iterator[tuple[DataFile, Unit, UnitResult]]]]:
     """Yield each part with its units' results, in order (the runner may read ahead).
 
-    Local files are planned into units up front, so a pool keeps reading into
-    the next part while this process writes the last one. With ``remote`` (the
+    Local files are planned into units up front, so the readers keep reading
+    into the next part while this thread writes the last one. With ``remote`` (the
     input holds S3 files) files are downloaded one at a time and read while
     their download exists.
     """

@@ -1,12 +1,13 @@
-"""Units of ingest work: read part of one file and roll it up, in this process or another.
+"""Units of ingest work: read part of one file and roll it up, in any thread.
 
 Reading, converting and rolling up billing lines is most of an ingest's CPU, and
 it is independent per file and per Parquet row group; writing the store is not
 (SQLite has one writer). So an ingest cuts its files into :class:`Unit` s,
-lets a pool of processes turn each into a small :class:`UnitResult` (the unit's
+lets reader threads turn each into a small :class:`UnitResult` (the unit's
 distinct charges and their daily sums), and merges those in the writing
-process in unit order (:class:`bot.costs.rollup.PartRollup`), whatever order
-the workers finish in. Everything here must pickle: it crosses processes.
+thread in unit order (:class:`bot.costs.rollup.PartRollup`), whatever order
+the readers finish in. A unit shares nothing with another: each has its own
+roll-up and report, so readers need no locks.
 """
 
 from __future__ import annotations
@@ -235,7 +236,7 @@ def stack(tables: Sequence[pa.Table]) -> pa.Table:
 
 
 def read_unit(unit: Unit) -> UnitResult:
-    """Read a unit and roll it up by charge and day (runs in a worker process)."""
+    """Read a unit and roll it up by charge and day (in a reader thread or the writer's)."""
 
     from bot.costs.rollup import Rollup
 
