@@ -26,8 +26,8 @@ from bot.costs.ingest import ingest
 from bot.costs.store import CostStore
 
 def tree():
-    # this process and every process below it (the forkserver and the ingest's workers),
-    # looked up every half second (the pool starts once)
+    # this process and every process below it (the ingest reads in threads today, so this
+    # is one process; a child process it ever starts would count too)
     parents = {}
     for name in os.listdir("/proc"):
         if name.isdigit():
@@ -142,16 +142,16 @@ def main(
     ``scale`` multiplies the resources (4: 80 000 resources, about 29 M lines),
     generated month by month, never held whole. Results go to section
     ``ingest`` (scale 1) or ``ingest_x<scale>``. The ingest runs as ``costbot ingest``
-    does (``workers="auto"``: a pool of one worker per core); its peak memory is the
-    largest sum, sampled every 50 ms, over the ingesting process and every process
-    under it (RSS counts the libraries each worker maps again; PSS shares them out).
+    does (``workers="auto"``: reader threads within the memory budget); its peak memory
+    is the largest sum, sampled every 50 ms, over the ingesting process and any process
+    under it (RSS; PSS, which shares out library pages, every half second).
     """
     files = ensure_bench_org(resources=RESOURCES * scale)
     name = section or ("bench" if scale == 1 else f"bench-x{scale}")
     store = DATA / ("bench.db" if name == "ingest" else f"{name}.db")
     for suffix in ("", "-wal", "-shm"):
         Path(str(store) + suffix).unlink(missing_ok=True)
-    child = DATA / "ingest_child.py"  # a file, so the pool's workers can start from it
+    child = DATA / "ingest_child.py"  # a file: the ingest runs in a fresh process of its own
     child.write_text(CHILD)
     out = subprocess.run(
         [sys.executable, str(child), str(store), str(files), workers],

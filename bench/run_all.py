@@ -115,35 +115,41 @@ NOTES = [
     "Ingest (issue 18) cuts every file into units: the file, or a run of its Parquet row "
     "groups of at least 256k lines (bot/costs/units.py). A unit is decoded 256k lines at a "
     "time, converted, and rolled up half a million canonical lines at a time to its distinct "
-    "charges with their (charge, day) and (group, day) sums; the writing process merges the "
+    "charges with their (charge, day) and (group, day) sums; the writing thread merges the "
     "units of each billing period in their planned order and writes it, all in one "
-    "transaction. Units run in a pool of worker processes (forkserver) when there are 64 MB "
-    "of local Parquet or more, as many as the cores and COSTBOT_INGEST_MEMORY_MB (1 GB) allow "
-    "by an estimate from the Parquet footers: on the bench org that is one reader beside the "
-    "writer; at x4 (a month of 2.5 M lines in 1 M-line row groups) none, and the ingest runs "
-    "in one process. `--workers N` asks for N. The store is the same, row for row and id for "
-    "id, with any number of workers (tests/costs/test_ingest_workers.py).",
-    "Why the ingest is not 1.5 M rows/s: it needs about 20 s of CPU for the bench org, about "
-    "12-13 s in the readers (Parquet decoding is about 0.2 s a file; the conversions of the "
-    "CUR columns and the roll-up's per-batch factorising and interning of charges are the "
-    "rest) and about 8 s in the writer (SQLite inserting 240 000 charge rows of daily "
-    "vectors with three indexes and 179 000 cube rows takes about 5 s of it, the commit "
-    "about 1 s). Two cores cannot turn 20 s of CPU into the 5 s the target needs, and the "
-    "writer alone is above it. Reaching it needs less work per line, not more processes: "
-    "for instance a roll-up that factorises on Arrow's dictionary indices across batches "
-    "without building Python key tuples, and a store that writes fewer, larger rows.",
-    "What changed in the ingest this round: the merge and cube sums use a sort and "
-    "np.add.reduceat instead of np.add.at (the cube sum alone went from 5 s to 0.5 s); the "
-    "charge rows are built column by column and written 256k charge-days at a time; the "
-    "first unit of a period needs no interning; roll-up codes stay int32; migration m003 "
-    "drops the unused charges_by_period index; the SQLite page cache while writing is 32 MiB.",
-    "Memory is measured for the whole process tree (the ingesting process, the forkserver "
-    "and the workers): RSS summed every 50 ms, and PSS (shared library pages counted once) "
-    "every half second. With two workers the bench org needs about 1.2 GB of RSS (each "
-    "reader holds about 400 MB: the libraries, a decoded batch, and its unit's sums) against "
-    "about 0.9 GB with one; that is why the default stays within the 1 GB budget by taking "
-    "one. In one process, memory grows with the size of a billing period, not of the bill: "
-    "about 0.9-1.0 GB at x4, 0.6 GB at x1.",
+    "transaction. Units are read by reader threads when there are 64 MB of local Parquet or "
+    "more, as many as the cores and COSTBOT_INGEST_MEMORY_MB (1 GB) allow by an estimate from "
+    "the Parquet footers, and by the writing thread whenever the next result is not ready: on "
+    "the bench org that is one reader beside the writer; at x4 (a month of 2.5 M lines in "
+    "1 M-line row groups) none. `--workers N` asks for N. The store is the same, row for row "
+    "and id for id, with any number of readers (tests/costs/test_ingest_workers.py).",
+    "What changed in the ingest this round (17 s -> 9 s at x1, 98 s -> 74 s at x4): reader "
+    "threads instead of worker processes (decoding, the array work and SQLite's inserts "
+    "release the GIL; two reader threads read 1.65x as fast as one, and no second copy of the "
+    "libraries or pickling of each unit's sums is needed: 0.77 GB instead of 1.1 GB with one "
+    "reader); the writing thread reads the next unit itself instead of waiting; the roll-up "
+    "gives each column's values a code once per batch and interns a batch's charges as rows "
+    "of codes (vectorised), deriving a charge's group once when it is new; daily sums are "
+    "added into the (charge, day) grid with np.add.at in int64 (fast in NumPy 2) instead of "
+    "sorted; a tag map is spread into columns in one scatter; text is coalesced on dictionary "
+    "codes; amount columns the bill leaves empty are skipped; a first ingest builds the "
+    "charges indexes once after loading (1.1 s) instead of row by row (2.4 s). A unit of "
+    "615k lines now takes about 0.6 s of CPU (Parquet decoding 0.15 s, conversion 0.16 s, "
+    "roll-up 0.27 s), against 1.2 s before.",
+    "Why the ingest is not 1.5 M rows/s (5 s) or 0.7x DuckDB: on one thread the bench org "
+    "needs about 13 s of CPU, 7.7 s reading and rolling up and 5.6 s writing. The writing is "
+    "serial (SQLite has one writer): inserting 240 000 charge rows of 110 MB takes 2.2 s, "
+    "building their indexes 1.1 s and the commit 1.0 s (half of it the WAL checkpoint), plus "
+    "1.3 s of Python building the rows. The index build and the commit come after the last "
+    "unit is read, when the other core has nothing left to do; and about a third of the "
+    "readers' time holds the GIL. More readers do not help (2: 8.9 s and 1.01 GB). Reaching "
+    "the target needs a store that writes far less: the daily vectors are 58 MB of the "
+    "110 MB, 8 bytes per charge-day.",
+    "Memory is the peak RSS of the ingesting process (one process now), sampled every 50 ms, "
+    "with PSS every half second. It grows with the largest billing period (the writer merges "
+    "one at a time) and with each unit read at once, not with the bill: 0.77 GB with one "
+    "reader at x1, 0.87 GB with none at x4; one reader at x4 would reach about 1.16 GB, "
+    "which is why the default takes none there.",
     "Resource-level questions read an in-memory copy of the charges' daily amounts as int64 "
     "prefix sums (bot/costs/detail.py), built on the first such question after an ingest "
     "and costing about 16 bytes per charge-day per measure used. Cube questions loop over "
@@ -184,7 +190,9 @@ def _met(ok: bool) -> str:
 
 def _workers(run: dict[str, object]) -> str:
     n = run.get("workers", 0)
-    return "one process" if not n else f"{n} reader process{'es' if n != 1 else ''} + the writer"
+    if not n:
+        return "one thread"
+    return f"{n} reader thread{'s' if n != 1 else ''} + the writing thread, one process"
 
 
 def _rss_row(label: str, run: dict[str, object]) -> str:
