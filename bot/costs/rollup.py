@@ -10,6 +10,7 @@ vectorised: Python only touches distinct keys, never rows.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -71,7 +72,7 @@ class _Values:
         out = np.empty(len(dictionary) + 1, dtype=np.int32)
         index, values = self._index, self.values
         for i, value in enumerate([*dictionary, ""]):
-            text = value or ""
+            text = sys.intern(value or "")  # units' keys then compare by identity when merged
             code = index.get(text)
             if code is None:
                 code = index[text] = len(values)
@@ -331,14 +332,15 @@ def _global_ids(
     table: list[tuple[str, ...]],
 ) -> np.ndarray:
     """Give each local key its id in ``table``, appending the keys not seen before."""
-    out = np.empty(len(local), dtype=np.int64)
-    for i, key in enumerate(local):
-        idx = index.get(key)
-        if idx is None:
-            idx = index[key] = len(table)
+    found = list(map(index.get, local))  # one C-level pass; None for keys not seen yet
+    for i in [i for i, known in enumerate(found) if known is None]:
+        key = local[i]
+        known = index.get(key)  # a key may repeat within ``local``
+        if known is None:
+            known = index[key] = len(table)
             table.append(key)
-        out[i] = idx
-    return out
+        found[i] = known
+    return np.array(found, dtype=np.int64)
 
 
 def _codes(column: pa.Array | pa.ChunkedArray, *, listed: bool = True) -> tuple[np.ndarray, Any]:
