@@ -123,7 +123,7 @@ NOTES = [
     "the bench org that is one reader beside the writer; at x4 (a month of 2.5 M lines in "
     "1 M-line row groups) none. `--workers N` asks for N. The store is the same, row for row "
     "and id for id, with any number of readers (tests/costs/test_ingest_workers.py).",
-    "What changed in the ingest this round (17 s -> 9 s at x1, 98 s -> 74 s at x4): reader "
+    "What changed in the ingest this round (17 s -> 9 s at x1, 98 s -> 74-77 s at x4): reader "
     "threads instead of worker processes (decoding, the array work and SQLite's inserts "
     "release the GIL; two reader threads read 1.65x as fast as one, and no second copy of the "
     "libraries or pickling of each unit's sums is needed: 0.77 GB instead of 1.1 GB with one "
@@ -140,9 +140,11 @@ NOTES = [
     "needs about 13 s of CPU, 7.7 s reading and rolling up and 5.6 s writing. The writing is "
     "serial (SQLite has one writer): inserting 240 000 charge rows of 110 MB takes 2.2 s, "
     "building their indexes 1.1 s and the commit 1.0 s (half of it the WAL checkpoint), plus "
-    "1.3 s of Python building the rows. The index build and the commit come after the last "
+    "about 1 s of Python building the rows. The index build and the commit come after the last "
     "unit is read, when the other core has nothing left to do; and about a third of the "
-    "readers' time holds the GIL. More readers do not help (2: 8.9 s and 1.01 GB). Reaching "
+    "readers' time holds the GIL. More readers do not help (two: 8.9 s and 10.1 s in two "
+    "runs, about 1.0 GB). Run to run, the same ingest varies by about 10 % on this machine "
+    "(DuckDB too: 9.7 s and 10.6 s). Reaching "
     "the target needs a store that writes far less: the daily vectors are 58 MB of the "
     "110 MB, 8 bytes per charge-day.",
     "Memory is the peak RSS of the ingesting process (one process now), sampled every 50 ms, "
