@@ -216,9 +216,11 @@ def ingest(
     planned = [] if remote_files else _plan_local(split, options)
     result.workers = 0 if remote_files else _pool_size(workers, planned, memory_mb)
     with _unit_runner(result.workers) as run, store.writing():
-        for _, units in _parts_in_units(
-            split, planned, run, options, remote if remote_files else None
+        for number, (_, units) in enumerate(
+            _parts_in_units(split, planned, run, options, remote if remote_files else None)
         ):
+            if number and number == len(split) - 1:
+                store.build_deferred_indexes()  # while the last period is still being read
             for rollup, delivery_files in _read_part(
                 units, rows_per_write, result, started, progress
             ):

@@ -202,6 +202,44 @@ def test_strict_names_the_first_bad_row_even_when_the_writer_read_a_later_unit_i
     assert read_by[388] == threading.main_thread().name  # unit 3 (row 451) was read here
 
 
+def _charge_indexes(path: Path) -> list[tuple[str, str]]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'charges' "
+            "ORDER BY name"
+        ).fetchall()
+    finally:
+        conn.close()
+
+
+def test_a_first_ingest_rebuilds_the_charge_indexes_it_dropped_and_a_failed_one_keeps_them(
+    bill: pa.Table, cut_export: Path, tmp_path: Path
+) -> None:
+    """A first ingest builds the charge indexes after loading (before its last period);
+    the store must end with the same indexes, consistent with the rows, either way."""
+    db = tmp_path / "s.db"
+    CostStore(db).close()
+    declared = _charge_indexes(db)
+    assert {name for name, _ in declared} >= {"charges_by_resource", "charges_by_delivery"}
+    ingest_into(db, cut_export, workers=0)  # three billing periods: three parts
+    assert _charge_indexes(db) == declared
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)  # indexes match rows
+    plan = conn.execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM charges WHERE resource_id = ?", ("x",)
+    ).fetchall()
+    assert "charges_by_resource" in str(plan)
+    conn.close()
+    broken = tmp_path / "broken"
+    path = write_cur2(bill.slice(0, 1000), broken / "cur2.parquet")[0]
+    _with_bad_amount(path, 700)
+    fresh = tmp_path / "f.db"
+    with pytest.raises(IngestError):
+        ingest_into(fresh, broken, workers=0, strict=True)
+    assert _charge_indexes(fresh) == declared  # the rollback brought them back
+
+
 def test_a_small_local_input_is_read_in_this_process_and_a_large_one_in_a_pool(
     cut_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
