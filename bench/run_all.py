@@ -123,7 +123,7 @@ NOTES = [
     "the bench org that is one reader beside the writer; at x4 (a month of 2.5 M lines in "
     "1 M-line row groups) none. `--workers N` asks for N. The store is the same, row for row "
     "and id for id, with any number of readers (tests/costs/test_ingest_workers.py).",
-    "What changed in the ingest this round (17 s -> 9 s at x1, 98 s -> 74-77 s at x4): reader "
+    "What changed in the ingest this round (17 s -> 9 s at x1, 98 s -> 74-80 s at x4): reader "
     "threads instead of worker processes (decoding, the array work and SQLite's inserts "
     "release the GIL; two reader threads read 1.65x as fast as one, and no second copy of the "
     "libraries or pickling of each unit's sums is needed: 0.77 GB instead of 1.1 GB with one "
@@ -133,7 +133,8 @@ NOTES = [
     "added into the (charge, day) grid with np.add.at in int64 (fast in NumPy 2) instead of "
     "sorted; a tag map is spread into columns in one scatter; text is coalesced on dictionary "
     "codes; amount columns the bill leaves empty are skipped; a first ingest builds the "
-    "charges indexes once after loading (1.1 s) instead of row by row (2.4 s). A unit of "
+    "charges indexes once over the loaded rows (1.1 s, before the last billing period, "
+    "while the readers still read it) instead of row by row (2.4 s). A unit of "
     "615k lines now takes about 0.6 s of CPU (Parquet decoding 0.15 s, conversion 0.16 s, "
     "roll-up 0.27 s), against 1.2 s before.",
     "Why the ingest is not 1.5 M rows/s (5 s) or 0.7x DuckDB: on one thread the bench org "
@@ -143,8 +144,9 @@ NOTES = [
     "about 1 s of Python building the rows. The index build and the commit come after the last "
     "unit is read, when the other core has nothing left to do; and about a third of the "
     "readers' time holds the GIL. More readers do not help (two: 8.9 s and 10.1 s in two "
-    "runs, about 1.0 GB). Run to run, the same ingest varies by about 10 % on this machine "
-    "(DuckDB too: 9.7 s and 10.6 s). Reaching "
+    "runs, 1.0-1.1 GB). Run to run, the same ingest varies by about 10 % on this machine, "
+    "and DuckDB too: three full runs on 2026-11-29 gave 9.2 s vs 9.7 s, 8.9 s vs 10.6 s and "
+    "9.3 s vs 9.4 s (0.95x, 0.84x, 0.98x). Reaching "
     "the target needs a store that writes far less: the daily vectors are 58 MB of the "
     "110 MB, 8 bytes per charge-day.",
     "Memory is the peak RSS of the ingesting process (one process now), sampled every 50 ms, "
