@@ -141,7 +141,7 @@ NOTES = [
     "needs about 13 s of CPU, 7.7 s reading and rolling up and 5.6 s writing. The writing is "
     "serial (SQLite has one writer): inserting 240 000 charge rows of 110 MB takes 2.2 s, "
     "building their indexes 1.1 s and the commit 1.0 s (half of it the WAL checkpoint), plus "
-    "about 1 s of Python building the rows. The commit, and most of the index build, come "
+    "about 1 s of Python building the rows. The commit, and part of the index build, come "
     "after the last unit is read, when the other core has nothing left to do; and about a "
     "third of the "
     "readers' time holds the GIL. More readers do not help (two: 8.9 s and 10.1 s in two "
