@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.costs.store import CostStore
+from bot.costs.vectors import decode
 
 _SAFE = 9.0e18
 
@@ -120,7 +121,7 @@ class DetailCache:
             blobs = [
                 r[0] for r in self.store.conn.execute(f"SELECT {column} FROM charges ORDER BY id")
             ]
-            flat = np.frombuffer(b"".join(blobs), dtype="<i8").astype(np.int64)
+            flat = decode(blobs, np.diff(charges.offset))
             result: _Measure | None = None
             if len(flat) == int(charges.offset[-1]) and (
                 float(np.abs(flat).sum(dtype=np.float64)) < _SAFE

@@ -402,18 +402,20 @@ class CostQueryEngine:
         label_col = "g.sub_account_name" if query.group_by == "account" else "NULL"
         amounts = "k.billed" if measure == "billed" else f"COALESCE(k.{measure}, k.billed)"
         rows = conn.execute(
-            f"SELECT g.currency, {key_expr}, {label_col}, k.first_day, {amounts} "
+            f"SELECT g.currency, {key_expr}, {label_col}, k.first_day, {amounts}, k.days "
             f"FROM charges k JOIN cost_groups g ON g.id = k.group_id {join} "
             f"WHERE k.last_day >= ? AND k.first_day <= ? AND {where}",
             [*join_params, lo, hi, *plan.params],
         ).fetchall()
         if not rows:
             return sums
-        currencies, keys, labels, firsts, blobs = zip(*rows, strict=True)
-        flat = np.frombuffer(b"".join(blobs), dtype="<i8")
+        from bot.costs.vectors import decode
+
+        currencies, keys, labels, firsts, blobs, days = zip(*rows, strict=True)
+        flat = decode(blobs, days)
         if float(np.abs(flat).sum(dtype=np.float64)) >= 9.0e18:
             raise QueryError("these amounts add up to more than int64 can sum exactly")
-        lengths = np.fromiter((len(b) // 8 for b in blobs), dtype=np.int64, count=len(blobs))
+        lengths = np.asarray(days, dtype=np.int64)
         row_of = np.repeat(np.arange(len(rows)), lengths)
         starts = np.r_[0, np.cumsum(lengths)[:-1]]
         day_of = np.asarray(firsts, dtype=np.int64)[row_of] + (

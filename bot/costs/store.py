@@ -702,6 +702,8 @@ class DailyVectors:
     def __init__(self, daily: DailyAmounts) -> None:
         import numpy as np
 
+        from bot.costs import vectors
+
         idx = daily.index
         n = len(idx)
         starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]]) if n else np.zeros(0, np.int64)
@@ -722,34 +724,15 @@ class DailyVectors:
             flat[position] = amounts
             if billed_flat is None:
                 billed_flat = flat
-                blobs.append(_blobs(flat, offsets, span, np.ones(len(starts), dtype=bool)))
+                blobs.append(vectors.encode(flat, offsets, np.ones(len(starts), dtype=bool)))
                 continue
             differs = (
                 np.add.reduceat((flat != billed_flat).astype(np.int64), offsets[:-1]) != 0
                 if len(starts)
                 else np.zeros(0, bool)
             )
-            blobs.append(_blobs(flat, offsets, span, differs))  # most equal the billed vector
+            blobs.append(vectors.encode(flat, offsets, differs))  # most equal the billed one
         self.columns = columns + blobs
-
-
-def _blobs(
-    flat: np.ndarray, offsets: np.ndarray, span: np.ndarray, wanted: np.ndarray
-) -> list[object]:
-    """Cut ``flat`` into each key's vector (``offsets``, ``span``) as bytes; None where not
-    ``wanted``.
-
-    Keys of equal span are cut together: a 2-D take viewed as one fixed-size void per
-    row turns into ``bytes`` objects in C, not one Python slice per key.
-    """
-    import numpy as np
-
-    out = np.full(len(span), None, dtype=object)
-    for days in np.unique(span[wanted]).tolist():
-        rows = np.flatnonzero(wanted & (span == days))
-        block = np.ascontiguousarray(flat[offsets[rows][:, None] + np.arange(days)])
-        out[rows] = block.view(f"V{8 * days}").ravel().tolist()
-    return out.tolist()
 
 
 def _insert_columns(conn: sqlite3.Connection, head: str, columns: Sequence[list[object]]) -> None:

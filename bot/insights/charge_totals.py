@@ -16,6 +16,7 @@ from datetime import date
 import numpy as np
 
 from bot.costs.store import CostStore, day_number
+from bot.costs.vectors import decode
 
 MEASURES = ("billed", "effective", "list")
 
@@ -59,7 +60,7 @@ def charge_totals(
         "SELECT g.sub_account, g.sub_account_name, g.service, g.service_code, "
         "g.service_category, g.region, "
         "k.resource_id, k.resource_type, k.sku, g.charge_category, g.pricing_category, "
-        f"g.currency, ts.tags, k.first_day, {column}, COALESCE(k.list, k.billed) "
+        f"g.currency, ts.tags, k.first_day, {column}, COALESCE(k.list, k.billed), k.days "
         "FROM charges k JOIN cost_groups g ON g.id = k.group_id "
         "JOIN tagsets ts ON ts.id = k.tagset_id "
         "WHERE k.last_day >= ? AND k.first_day <= ?",
@@ -70,8 +71,9 @@ def charge_totals(
         return []
     n = len(rows)
     firsts = np.fromiter((r[13] for r in rows), dtype=np.int64, count=n)
-    daily_all = _dense([r[14] for r in rows], firsts, lo, span)
-    list_all = _dense([r[15] for r in rows], firsts, lo, span)
+    days = np.fromiter((r[16] for r in rows), dtype=np.int64, count=n)
+    daily_all = _dense([r[14] for r in rows], firsts, days, lo, span)
+    list_all = _dense([r[15] for r in rows], firsts, days, lo, span)
     # A resource running across months is one charge per billing period in the store:
     # merge them, so a month boundary never splits a daily pattern.
     group: dict[tuple[object, ...], int] = {}
@@ -103,11 +105,12 @@ def charge_totals(
     return out
 
 
-def _dense(blobs: list[bytes], firsts: np.ndarray, lo: int, span: int) -> np.ndarray:
-    """Lay daily vectors (little-endian int64 from ``firsts``) into rows of [lo, lo + span)."""
+def _dense(
+    blobs: list[bytes], firsts: np.ndarray, lengths: np.ndarray, lo: int, span: int
+) -> np.ndarray:
+    """Lay daily vectors (``lengths`` days from ``firsts``) into rows of [lo, lo + span)."""
     n = len(blobs)
-    flat = np.frombuffer(b"".join(blobs), dtype="<i8")
-    lengths = np.fromiter((len(b) // 8 for b in blobs), dtype=np.int64, count=n)
+    flat = decode(blobs, lengths)
     row_of = np.repeat(np.arange(n), lengths)
     starts = np.r_[0, np.cumsum(lengths)[:-1]].astype(np.int64)
     day = firsts[row_of] + (np.arange(len(flat), dtype=np.int64) - starts[row_of]) - lo
