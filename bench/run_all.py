@@ -154,7 +154,7 @@ NOTES = [
     "5 s needs the readers' and the writer's per-batch work out of Python altogether.",
     "Memory is the peak RSS of the ingesting process (one process now), sampled every 50 ms, "
     "with PSS every half second. It grows with the largest billing period (the writer merges "
-    "one at a time) and with each unit read at once, not with the bill: 0.77-0.81 GB with "
+    "one at a time) and with each unit read at once, not with the bill: 0.80-0.81 GB with "
     "one reader at x1 and 0.83-0.87 GB with none at x4 over four runs; one reader at x4 "
     "reached about 1.16 GB, which is why the default takes none there.",
     "Resource-level questions read an in-memory copy of the charges' daily amounts as int64 "
