@@ -28,10 +28,16 @@ class NightPhase:
 
 
 def night_phase(now: datetime, start: time, end: time, zone: str) -> NightPhase | None:
-    """Return the phase of the night at ``now``, or None during the day."""
+    """Return the phase of the night at ``now``, or None during the day.
+
+    A night is named by the date it starts. Tomorrow's night is looked at too
+    (last, so a night under way wins): one starting just after midnight is
+    warned of before midnight, on the day before.
+    """
     tz = ZoneInfo(zone)
     local = now.astimezone(tz)
-    for night in (local.date(), local.date() - timedelta(days=1)):
+    today = local.date()
+    for night in (today, today - timedelta(days=1), today + timedelta(days=1)):
         begins = datetime.combine(night, start, tzinfo=tz)
         ends_day = night if end > start else night + timedelta(days=1)
         ends = datetime.combine(ends_day, end, tzinfo=tz)

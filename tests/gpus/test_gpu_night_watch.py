@@ -34,6 +34,21 @@ def test_night_phase_spans_midnight_and_warns_before() -> None:
     assert berlin is not None and berlin.phase == "stop"
 
 
+def test_a_night_starting_at_midnight_is_warned_of_the_evening_before() -> None:
+    """Found when the suite ran at 20:50 UTC: its injected clock said 23:50, nightfall 00:00."""
+    start, end = time(0, 0), time(8, 0)
+    at = lambda h, m=0, d=10: datetime(2026, 3, d, h, m, tzinfo=UTC)  # noqa: E731
+    assert night_phase(at(23, 44), start, end, "UTC") is None
+    warn = night_phase(at(23, 50), start, end, "UTC")
+    assert warn is not None and (warn.phase, warn.night.day) == ("warn", 11)
+    dark = night_phase(at(0, 5, d=11), start, end, "UTC")
+    assert dark is not None and (dark.phase, dark.night.day) == ("stop", 11)
+    # A night under way wins over the warning of the next one.
+    long_start, long_end = time(0, 10), time(23, 58)
+    during = night_phase(at(23, 57), long_start, long_end, "UTC")
+    assert during is not None and (during.phase, during.night.day) == ("stop", 10)
+
+
 def test_night_watch_warns_keeps_and_stops_once(
     tmp_path: Path, world: World, slack_emulator: SlackEmulator, slack_client_sim: SlackClientSim
 ) -> None:
