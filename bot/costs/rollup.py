@@ -18,9 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from bot.costs.readers.common import TAG_PREFIX, IngestError
+from bot.costs.readers.common import TAG_PREFIX, IngestError, as_dictionary, dictionary_codes
 from bot.costs.schema import GROUP_COLUMNS, KEY_COLUMNS
 
 KEY_FIELDS = ("billing_period", *KEY_COLUMNS)
@@ -200,11 +199,6 @@ class Rollup:
         group_ids, _ = self._groups.ids(matrix)
         self.key_group = np.concatenate([self.key_group, group_ids.astype(np.int64)])
 
-    @property
-    def rows(self) -> int:
-        """Return how many lines the roll-up holds (what :meth:`finish` will sum)."""
-        return sum(len(p[0]) for p in self._parts)
-
     def finish(self) -> tuple[DailyAmounts, DailyAmounts]:
         """Return per-key and per-group daily amounts, sorted by (index, day)."""
         if not self._parts:
@@ -346,16 +340,9 @@ def _global_ids(
 def _codes(column: pa.Array | pa.ChunkedArray, *, listed: bool = True) -> tuple[np.ndarray, Any]:
     """Return int32 codes (-1 for null) and the distinct values of a text column: a list,
     or the Arrow dictionary itself unless ``listed``."""
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-    if not pa.types.is_dictionary(column.type):
-        column = pc.dictionary_encode(column)
-    indices = column.indices
-    codes = (pc.fill_null(indices, -1) if indices.null_count else indices).to_numpy(
-        zero_copy_only=False
-    )
-    dictionary = column.dictionary.to_pylist() if listed else column.dictionary
-    return codes.astype(np.int32, copy=False), dictionary  # 4 bytes a row
+    encoded = as_dictionary(column)
+    dictionary = encoded.dictionary.to_pylist() if listed else encoded.dictionary
+    return dictionary_codes(encoded), dictionary  # 4 bytes a row
 
 
 def _tagsets(table: pa.Table, tag_names: list[str]) -> tuple[np.ndarray, list[str]]:

@@ -13,8 +13,9 @@ roll-up and report, so readers need no locks.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -84,32 +85,25 @@ def read_file(
             raise IngestError(f"{display}: {exc}") from exc
         detected = fmt
     kind = fmt or detected
+    reader: Callable[..., Iterator[LineBatch]]
     if kind == "focus":
         report = ReadReport(display, f"FOCUS {focus_version(columns)}")
-        return report, read_focus(
-            path,
-            display,
-            report,
-            strict=strict,
-            aliases=aliases,
-            columns=columns,
-            row_groups=row_groups,
-            row_offset=row_offset,
-        )
-    if kind in ("cur2", "cur"):
+        reader = read_focus
+    elif kind in ("cur2", "cur"):
         report = ReadReport(display, "CUR 2.0" if kind == "cur2" else "legacy CUR")
-        return report, read_cur(
-            path,
-            display,
-            report,
-            strict=strict,
-            aliases=aliases,
-            columns=columns,
-            legacy=kind == "cur",
-            row_groups=row_groups,
-            row_offset=row_offset,
-        )
-    raise IngestError(f"unknown --format {kind!r}; choose one of {', '.join(FORMATS)}")
+        reader = partial(read_cur, legacy=kind == "cur")
+    else:
+        raise IngestError(f"unknown --format {kind!r}; choose one of {', '.join(FORMATS)}")
+    return report, reader(
+        path,
+        display,
+        report,
+        strict=strict,
+        aliases=aliases,
+        columns=columns,
+        row_groups=row_groups,
+        row_offset=row_offset,
+    )
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from datetime import date
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from bot.costs.columns import GROUP_COLUMNS
 from bot.costs.readers.common import TAG_PREFIX
 from bot.costs.readers.cur import CHARGE_CATEGORY, SERVICE_CATEGORY
 from bot.errors import CostbotError
@@ -34,20 +35,7 @@ TAG_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:/=+@ -]{0,127}$")
 PERIOD = re.compile(r"^\d{4}-\d{2}$")
 EXPORTS = ("cur2", "focus")
 EXPORT_NAMES = {"cur2": "CUR 2.0", "focus": "FOCUS"}
-TEXT_FIELDS = (
-    "billing_period",
-    "provider",
-    "billing_account",
-    "sub_account",
-    "sub_account_name",
-    "service",
-    "service_code",
-    "service_category",
-    "region",
-    "charge_category",
-    "pricing_category",
-    "currency",
-)
+TEXT_FIELDS = ("billing_period", *GROUP_COLUMNS)  # a cost group's columns, in store order
 DETAIL_FIELDS = ("resource_id", "resource_type", "sku")
 
 

@@ -21,9 +21,13 @@ from scheduler.gpus import night_watch
 WAIT = 60.0
 
 
+def at(h: int, m: int = 0, d: int = 10) -> datetime:
+    """A moment in March 2026, UTC."""
+    return datetime(2026, 3, d, h, m, tzinfo=UTC)
+
+
 def test_night_phase_spans_midnight_and_warns_before() -> None:
     start, end = time(20, 0), time(7, 0)
-    at = lambda h, m=0, d=10: datetime(2026, 3, d, h, m, tzinfo=UTC)  # noqa: E731
     assert night_phase(at(19, 44), start, end, "UTC") is None
     warn = night_phase(at(19, 45), start, end, "UTC")
     assert warn is not None and (warn.phase, warn.night.day) == ("warn", 10)
@@ -37,7 +41,6 @@ def test_night_phase_spans_midnight_and_warns_before() -> None:
 def test_a_night_starting_at_midnight_is_warned_of_the_evening_before() -> None:
     """Found when the suite ran at 20:50 UTC: its injected clock said 23:50, nightfall 00:00."""
     start, end = time(0, 0), time(8, 0)
-    at = lambda h, m=0, d=10: datetime(2026, 3, d, h, m, tzinfo=UTC)  # noqa: E731
     assert night_phase(at(23, 44), start, end, "UTC") is None
     warn = night_phase(at(23, 50), start, end, "UTC")
     assert warn is not None and (warn.phase, warn.night.day) == ("warn", 11)

@@ -416,8 +416,10 @@ def period_from_day(days: np.ndarray) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(pa.array(codes), pa.array([str(m) for m in labels]))
 
 
-def _dictionary(arr: pa.Array) -> pa.DictionaryArray:
+def as_dictionary(arr: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
     """Return ``arr`` dictionary-encoded (as read from Parquet, or encoded here)."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
     return arr if pa.types.is_dictionary(arr.type) else pc.dictionary_encode(arr)
 
 
@@ -470,7 +472,7 @@ def map_to_tag_columns(tags: pa.Array | pa.ChunkedArray) -> dict[str, pa.Diction
     if tags.null_count:
         lengths = np.where(tags.is_null().to_numpy(zero_copy_only=False), 0, lengths)
     rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    keys_enc = _dictionary(tags.keys.slice(start, stop - start))
+    keys_enc = as_dictionary(tags.keys.slice(start, stop - start))
     values_enc = clean_strings(tags.items.slice(start, stop - start))
     key_codes = keys_enc.indices.to_numpy(zero_copy_only=False)
     value_codes = values_enc.indices.to_numpy(zero_copy_only=False)

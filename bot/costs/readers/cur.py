@@ -24,6 +24,7 @@ from bot.costs.readers.common import (
     BadRows,
     LineBatch,
     ReadReport,
+    as_dictionary,
     clean_strings,
     clean_text,
     coalesce_text,
@@ -357,14 +358,10 @@ def _tags(
 
 def _first_non_empty(columns: list[pa.Array]) -> pa.Array:
     """Merge columns of one canonical tag: the first non-empty value per row wins."""
-    out = _as_dictionary(columns[0])
+    out = as_dictionary(columns[0])
     for col in columns[1:]:
-        out = coalesce_text(out, _as_dictionary(col))
+        out = coalesce_text(out, as_dictionary(col))
     return out
-
-
-def _as_dictionary(arr: pa.Array) -> pa.DictionaryArray:
-    return arr if pa.types.is_dictionary(arr.type) else pc.dictionary_encode(decode(arr))
 
 
 def _json_tag_columns(
