@@ -20,6 +20,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from bot.costs.allocator import bulk_work
 from bot.costs.deliveries import (
     DataFile,
     FoundFile,
@@ -155,6 +156,7 @@ def discover(inputs: Sequence[str], remote: RemoteFiles | None) -> list[str]:
     return [f.name for f in discover_files(inputs, remote).files]
 
 
+@bulk_work
 def ingest(
     store: CostStore,
     inputs: Sequence[str],
