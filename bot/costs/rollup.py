@@ -16,15 +16,20 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
-from bot.costs.readers.common import TAG_PREFIX, IngestError, as_dictionary, dictionary_codes
+from bot.costs.readers.common import (
+    TAG_PREFIX,
+    IngestError,
+    LineBatch,
+    as_dictionary,
+    dictionary_codes,
+)
+from bot.costs.readers.distinct import factorize_rows
 from bot.costs.schema import GROUP_COLUMNS, KEY_COLUMNS
 
 KEY_FIELDS = ("billing_period", *KEY_COLUMNS)
 _GROUP_POSITIONS = tuple(KEY_FIELDS.index(c) for c in ("billing_period", *GROUP_COLUMNS))
-_LIMIT = 1 << 62
 SAFE_SUM_NANOS = 9.0e18  # below int64's 9.22e18: no partial sum can wrap
 
 
@@ -101,7 +106,7 @@ class _Interned:
         """
         known = len(self.tuples)
         joined = np.concatenate([self.matrix, matrix]) if known else matrix
-        dense, first = _factorize([joined[:, j] for j in range(joined.shape[1])])
+        dense, first = factorize_rows([joined[:, j] for j in range(joined.shape[1])])
         new = first[known:] - known  # rows of ``matrix`` bringing ids known, known + 1, ...
         if len(new):
             added = matrix[new]
@@ -143,20 +148,24 @@ class Rollup:
         """Period, GROUP_COLUMNS, export, allocation tag set json, by group id."""
         return self._groups.tuples
 
-    def add(self, table: pa.Table, export: str = "") -> set[tuple[str, str, str]]:
+    def add(self, batch: pa.Table | LineBatch, export: str = "") -> set[tuple[str, str, str]]:
         """Add one canonical batch of an export; return the (provider, account, period) in it.
 
         Charges of different exports stay apart (a delivery replaces only what
         its own export delivered), so the export is part of every key and group.
+        A compact batch's dimension rows are matched to charges once each, then
+        its lines through them.
         """
-        if table.num_rows == 0:
+        compact = (batch if isinstance(batch, LineBatch) else LineBatch(batch)).compacted()
+        table, lines = compact.table, compact.lines
+        if lines is None or len(lines) == 0:
             return set()
         tag_names = sorted(c for c in table.column_names if c.startswith(TAG_PREFIX))
         tagset_codes, tagset_texts = _tagsets(table, tag_names)
         codes, dictionaries = zip(
             *(_codes(table.column(name), listed=False) for name in KEY_FIELDS), strict=True
         )
-        row_key, first = _factorize([*codes, tagset_codes])  # the batch's distinct charges
+        row_key, first = factorize_rows([*codes, tagset_codes])  # the batch's distinct charges
         export_code = self._columns[len(KEY_FIELDS)].codes([export])[0]
         local = np.empty((len(first), len(self._columns)), dtype=np.int32)
         for j, (c, d) in enumerate(zip(codes, dictionaries, strict=True)):
@@ -167,15 +176,16 @@ class Rollup:
         if len(new):
             self._add_groups(local[new])
         pi, ai = KEY_FIELDS.index("provider"), KEY_FIELDS.index("billing_account")
-        _, one_each = _factorize([local[:, j] for j in (pi, ai, 0)])
+        _, one_each = factorize_rows([local[:, j] for j in (pi, ai, 0)])
         texts = [self._columns[j].texts(local[one_each, j]) for j in (pi, ai, 0)]
         self._parts.append(
             (
-                key_ids.astype(np.int32)[row_key],  # ids fit in 32 bits; halves what a year holds
-                _np(table, "day", np.int32),
-                _np(table, "billed", np.int64),
-                _np(table, "effective", np.int64),
-                _np(table, "list", np.int64),
+                # ids fit in 32 bits; halves what a year holds
+                key_ids.astype(np.int32)[row_key][lines.row],
+                lines.day.astype(np.int32, copy=False),
+                lines.billed,
+                lines.effective,
+                lines.list,
             )
         )
         return set(zip(*texts, strict=True))
@@ -350,7 +360,7 @@ def _tagsets(table: pa.Table, tag_names: list[str]) -> tuple[np.ndarray, list[st
     if not tag_names:
         return np.zeros(table.num_rows, dtype=np.int64), [tagset_json({})]
     codes, dictionaries = zip(*(_codes(table.column(n)) for n in tag_names), strict=True)
-    ids, first = _factorize(list(codes))
+    ids, first = factorize_rows(list(codes))
     keys = [n[len(TAG_PREFIX) :] for n in tag_names]
     texts: list[str] = []
     canonical: dict[str, int] = {}
@@ -367,34 +377,6 @@ def _tagsets(table: pa.Table, tag_names: list[str]) -> tuple[np.ndarray, list[st
             texts.append(text)
         remap[i] = canonical[text]
     return remap[ids], texts
-
-
-def _np(table: pa.Table, name: str, dtype: type) -> np.ndarray:
-    return np.asarray(table.column(name).to_numpy(), dtype=dtype)
-
-
-def _factorize(codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Give each distinct row of integer code columns a dense id; return ids and first rows.
-
-    Columns are folded into one int64 by mixed radix, re-densified with
-    ``pandas.factorize`` whenever the radix product would overflow.
-    """
-    combined = np.zeros(len(codes[0]), dtype=np.int64)
-    span = 1
-    for c in codes:
-        low, high = int(c.min(initial=0)), int(c.max(initial=-1))
-        if low == high:
-            continue  # one value throughout the batch: it distinguishes nothing
-        card = high + 2  # +1 for the -1 null code
-        if span * card >= _LIMIT:
-            combined, uniques = pd.factorize(combined)
-            span = len(uniques)
-        combined = combined * card + (c.astype(np.int64) + 1)
-        span *= card
-    ids, uniques = pd.factorize(combined)
-    first = np.full(len(uniques), -1, dtype=np.int64)
-    first[ids[::-1]] = np.arange(len(ids) - 1, -1, -1)
-    return ids.astype(np.int64), first
 
 
 DAY_BITS = 20  # a roll-up's days span far less than 2**20 (2 870 years)

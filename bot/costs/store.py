@@ -533,7 +533,7 @@ class CostStore:
     def _tagset_ids(self, texts: Iterable[str]) -> dict[str, int]:
         conn = self.conn
         out: dict[str, int] = {}
-        for text in texts:
+        for text in sorted(texts):  # new ids in a fixed order: the same input, the same store
             row = conn.execute("SELECT id FROM tagsets WHERE tags = ?", (text,)).fetchone()
             if row:
                 out[text] = row[0]

@@ -201,6 +201,31 @@ def plan_units(
     return units
 
 
+def stack_batches(batches: Sequence[LineBatch]) -> LineBatch:
+    """Put line batches one after another (compact if any of them is)."""
+    import numpy as np
+
+    from bot.costs.readers.common import Lines
+
+    if len(batches) == 1:
+        return batches[0]
+    if all(b.lines is None for b in batches):
+        return LineBatch(stack([b.table for b in batches]))
+    parts = [b.compacted() for b in batches]
+    starts = np.cumsum([0, *(p.table.num_rows for p in parts[:-1])])
+    lines = [p.lines for p in parts if p.lines is not None]
+    return LineBatch(
+        stack([p.table for p in parts]),
+        Lines(
+            np.concatenate([ln.row + start for ln, start in zip(lines, starts, strict=True)]),
+            *(
+                np.concatenate([getattr(ln, name) for ln in lines])
+                for name in ("day", "billed", "effective", "list")
+            ),
+        ),
+    )
+
+
 def stack(tables: Sequence[pa.Table]) -> pa.Table:
     """Put canonical batches one after another (a tag one batch lacks is empty there).
 
@@ -246,16 +271,16 @@ def read_unit(unit: Unit) -> UnitResult:
         row_offset=unit.row_offset,
     )
     result = UnitResult(report)
-    pending: list[pa.Table] = []
+    pending: list[LineBatch] = []
     held = 0
     for batch in batches:
-        pending.append(batch.table)
-        held += batch.table.num_rows
+        pending.append(batch)
+        held += batch.num_lines
         if held >= ROLLUP_ROWS:
-            result.seen |= rollup.add(stack(pending), unit.export)
+            result.seen |= rollup.add(stack_batches(pending), unit.export)
             pending, held = [], 0
     if pending:
-        result.seen |= rollup.add(stack(pending), unit.export)
+        result.seen |= rollup.add(stack_batches(pending), unit.export)
     if rollup.keys:
         result.daily, result.cube = rollup.finish()
         result.keys, result.groups, result.key_group = rollup.keys, rollup.groups, rollup.key_group

@@ -85,10 +85,83 @@ class ReadReport:
 
 
 @dataclass
+class Lines:
+    """Each line's row of a compact batch's dimension table, its UTC day and amounts."""
+
+    row: np.ndarray  # int64: row of LineBatch.table
+    day: np.ndarray  # int32: days since 1970-01-01
+    billed: np.ndarray  # int64 nano-units, like the two below
+    effective: np.ndarray
+    list: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+
+@dataclass
 class LineBatch:
-    """Canonical lines: BATCH_COLUMNS plus ``tag:<key>`` columns."""
+    """Canonical lines, plain or compact.
+
+    Plain (``lines`` is None): ``table`` holds BATCH_COLUMNS plus ``tag:<key>``
+    columns, one row per line. Compact: ``table`` holds the dimension columns
+    (BATCH_COLUMNS but the day and amounts, plus tags) once per distinct
+    combination, and ``lines`` holds each line's row of it, day and amounts.
+    Text is then cleaned and mapped once per combination instead of once per
+    line: the CUR reader's half a million lines a batch come from a few tens of
+    thousands of combinations.
+    """
 
     table: pa.Table
+    lines: Lines | None = None
+
+    @property
+    def num_lines(self) -> int:
+        """Return how many billing lines the batch holds."""
+        return self.table.num_rows if self.lines is None else len(self.lines)
+
+    def compacted(self) -> LineBatch:
+        """Return the batch in compact form (a plain one: one dimension row per line)."""
+        if self.lines is not None:
+            return self
+        t = self.table
+        amounts = [
+            np.asarray(t.column(name).to_numpy(), dtype=np.int64)
+            for name in ("billed", "effective", "list")
+        ]
+        return LineBatch(
+            t.drop_columns(["day", "billed", "effective", "list"]),
+            Lines(
+                np.arange(t.num_rows, dtype=np.int64),
+                np.asarray(t.column("day").to_numpy(), dtype=np.int32),
+                *amounts,
+            ),
+        )
+
+    def keep(self, mask: np.ndarray) -> LineBatch:
+        """Return the batch with only the lines where ``mask`` holds (bad rows dropped).
+
+        A compact batch also drops the combinations no line is left in, so that
+        nothing downstream sees an account or period only bad rows mentioned.
+        """
+        if self.lines is None:
+            return LineBatch(self.table.filter(pa.array(mask)))
+        lines = self.lines
+        row = lines.row[mask]
+        used = np.bincount(row, minlength=self.table.num_rows) > 0
+        table = self.table
+        if not used.all():
+            table = table.filter(pa.array(used))
+            row = (np.cumsum(used) - 1)[row]
+        return LineBatch(
+            table,
+            Lines(
+                row,
+                lines.day[mask],
+                lines.billed[mask],
+                lines.effective[mask],
+                lines.list[mask],
+            ),
+        )
 
 
 class BadRows:
@@ -110,7 +183,9 @@ class BadRows:
         self._reason_of = np.full(n, -1, dtype=np.int32)
         self._reasons: list[tuple[str, pa.Array | None, str]] = []
 
-    def add(self, mask: pa.Array | np.ndarray, column: str, values: pa.Array, reason: str) -> None:
+    def add(
+        self, mask: pa.Array | np.ndarray, column: str, values: pa.Array | None, reason: str
+    ) -> None:
         """Mark rows in ``mask`` bad because of ``column`` (``{value}`` in reason is filled in)."""
         if isinstance(mask, pa.Array | pa.ChunkedArray):
             mask = pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
@@ -126,6 +201,21 @@ class BadRows:
         one = np.zeros(len(self.bad), dtype=bool)
         one[index] = True
         self.add(one, column, values, reason)
+
+    def add_expanded(self, distinct: BadRows, row_of: np.ndarray) -> None:
+        """Mark bad every row whose distinct combination ``distinct`` found bad (same reasons).
+
+        ``row_of`` gives each row of this batch its row in ``distinct``'s table:
+        a combination checked once stands for every line that holds it.
+        """
+        if not distinct.bad.any():
+            return
+        reasons = distinct._reason_of[row_of]
+        for j, (column, values, reason) in enumerate(distinct._reasons):
+            mask = reasons == j
+            if mask.any():
+                taken = None if values is None else values.take(pa.array(row_of))
+                self.add(mask, column, taken, reason)
 
     def record_number(self, index: int) -> int:
         """Return the 1-based record number (after the header) of batch row ``index``."""

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from bot.costs.readers.common import (
     BadRows,
     LineBatch,
+    Lines,
     ReadReport,
     as_dictionary,
     clean_strings,
@@ -31,6 +32,7 @@ from bot.costs.readers.common import (
     constant,
     decimal_text_to_nanos,
     decode,
+    dictionary_codes,
     float_to_nanos,
     map_to_tag_columns,
     map_values,
@@ -42,6 +44,7 @@ from bot.costs.readers.common import (
     timestamp_to_day,
     value_mask,
 )
+from bot.costs.readers.distinct import factorize_rows, map_row_codes
 from bot.costs.readers.tabular import read_lines
 from bot.costs.tags import canonical_tag_key
 
@@ -214,6 +217,24 @@ def _day(table: pa.Table, names: Mapping[str, str], key: str, bad: BadRows) -> n
     return text_to_day(decode(col), names[key], bad)
 
 
+# The raw columns a line's dimensions are made from, besides its billing period and tags:
+# lines that agree on all of them (a resource's usage type, day after day) get the same
+# dimensions, so those are made once per distinct combination, not once per line.
+DIMENSION_SOURCES = (
+    "payer",
+    "account",
+    "account_name",
+    "product_code",
+    "product_name",
+    "region",
+    "resource_id",
+    "instance_type",
+    "usage_type",
+    "line_type",
+    "currency",
+)
+
+
 def _convert(
     table: pa.Table,
     names: Mapping[str, str],
@@ -221,8 +242,13 @@ def _convert(
     bad: BadRows,
     report: ReadReport,
     aliases: Mapping[str, str],
-) -> pa.Table:
-    n = table.num_rows
+) -> LineBatch:
+    """Convert raw CUR lines to a compact batch.
+
+    What differs line by line (amounts, the day, the billing period, bad rows)
+    is computed per line; the dimensions once per distinct combination of the
+    raw columns they come from (:func:`_dimensions`).
+    """
     line_type = _text(table, names, "line_type")
     amounts = {k: _nanos(table, names, k, bad) for k in AMOUNTS}
     unknown = {v for v in line_type.dictionary.to_pylist() if v not in CHARGE_CATEGORY}
@@ -233,22 +259,74 @@ def _convert(
             decode(line_type),
             "unknown line item type {value!r}",
         )
-    charge_category = map_values(line_type, lambda v: CHARGE_CATEGORY.get(v, ""))
-    usage_type = _text(table, names, "usage_type")
+    effective = _effective(table, names, line_type, amounts)
+    day = _day(table, names, "usage_start", bad)
+    period = _period(table, names, bad)
+    row_of, first = _distinct_sources(table, names, tag_cols, period)
+    taken = pa.array(first)
+    sources = [
+        c
+        for c in (
+            *(names.get(k, "") for k in (*DIMENSION_SOURCES, "product_map", "tags_map")),
+            *tag_cols,
+        )
+        if c and c in table.column_names
+    ]
+    distinct_bad = BadRows(len(first), bad.file, 0)
+    dimensions = _dimensions(
+        table.select(sources).take(taken),
+        period.take(taken),
+        names,
+        tag_cols,
+        distinct_bad,
+        report,
+        aliases,
+    )
+    bad.add_expanded(distinct_bad, row_of)
+    return LineBatch(
+        dimensions, Lines(row_of, day, amounts["unblended"], effective, amounts["public_cost"])
+    )
+
+
+def _distinct_sources(
+    table: pa.Table, names: Mapping[str, str], tag_cols: list[str], period: pa.DictionaryArray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Number each line's combination of dimension sources; return the numbers and the
+    first line of each (:func:`bot.costs.readers.distinct.factorize_rows`)."""
+
+    def codes() -> Iterator[np.ndarray]:
+        yield dictionary_codes(period)
+        for key in DIMENSION_SOURCES:
+            col = _col(table, names, key)
+            if col is not None:
+                yield dictionary_codes(as_dictionary(col))
+        for key in ("tags_map", "product_map"):
+            col = _col(table, names, key)
+            if col is None:
+                continue
+            if not pa.types.is_map(col.type):
+                yield dictionary_codes(as_dictionary(col))  # CSV: JSON text
+            elif key == "tags_map" or names["region"] not in table.column_names:
+                yield from map_row_codes(col)  # the region comes from the map then
+        for col_name in tag_cols:
+            yield dictionary_codes(as_dictionary(table.column(col_name)))
+
+    return factorize_rows(codes())
+
+
+def _effective(
+    table: pa.Table,
+    names: Mapping[str, str],
+    line_type: pa.DictionaryArray,
+    amounts: Mapping[str, np.ndarray],
+) -> np.ndarray:
+    """Return each line's effective (amortized) cost in nano-units, by its line item type."""
 
     def is_type(*kinds: str) -> np.ndarray:
         return value_mask(line_type, lambda v: v in kinds)
 
-    covered = is_type("SavingsPlanCoveredUsage", "DiscountedUsage", "SavingsPlanNegation")
-    spot = value_mask(usage_type, lambda v: "SpotUsage" in v)
-    # FOCUS: usage at the public rate and purchases (fees, commitments) are Standard.
-    plain = is_type("Usage", "Fee", "RIFee", "SavingsPlanRecurringFee", "SavingsPlanUpfrontFee")
-    pricing_codes = np.where(covered, 1, np.where(spot, 2, np.where(plain, 3, 0))).astype(np.int32)
-    pricing = pa.DictionaryArray.from_arrays(
-        pa.array(pricing_codes), pa.array(["", "Committed", "Dynamic", "Standard"])
-    )
     ri_fee = is_type("Fee") & ~value_mask(_text(table, names, "ri_arn"), lambda v: v == "")
-    effective = np.select(
+    return np.select(
         [
             is_type("SavingsPlanCoveredUsage"),
             is_type("SavingsPlanRecurringFee"),
@@ -268,6 +346,34 @@ def _convert(
         default=amounts["unblended"],
     ).astype(np.int64)
 
+
+def _dimensions(
+    table: pa.Table,
+    period: pa.DictionaryArray,
+    names: Mapping[str, str],
+    tag_cols: list[str],
+    bad: BadRows,
+    report: ReadReport,
+    aliases: Mapping[str, str],
+) -> pa.Table:
+    """Make the canonical dimension columns (and tags) of distinct source combinations."""
+    n = table.num_rows
+    line_type = _text(table, names, "line_type")
+    charge_category = map_values(line_type, lambda v: CHARGE_CATEGORY.get(v, ""))
+    usage_type = _text(table, names, "usage_type")
+
+    def is_type(*kinds: str) -> np.ndarray:
+        return value_mask(line_type, lambda v: v in kinds)
+
+    covered = is_type("SavingsPlanCoveredUsage", "DiscountedUsage", "SavingsPlanNegation")
+    spot = value_mask(usage_type, lambda v: "SpotUsage" in v)
+    # FOCUS: usage at the public rate and purchases (fees, commitments) are Standard.
+    plain = is_type("Usage", "Fee", "RIFee", "SavingsPlanRecurringFee", "SavingsPlanUpfrontFee")
+    pricing_codes = np.where(covered, 1, np.where(spot, 2, np.where(plain, 3, 0))).astype(np.int32)
+    pricing = pa.DictionaryArray.from_arrays(
+        pa.array(pricing_codes), pa.array(["", "Committed", "Dynamic", "Standard"])
+    )
+
     product_code = _text(table, names, "product_code")
     service = _text(table, names, "product_name")
     region = _text(table, names, "region")
@@ -284,9 +390,8 @@ def _convert(
         report.note("no currency column: amounts taken as USD")
     currency = map_values(_text(table, names, "currency"), lambda v: v or "USD")
 
-    cols: dict[str, pa.Array | np.ndarray] = {
-        "day": _day(table, names, "usage_start", bad),
-        "billing_period": _period(table, names, bad),
+    cols: dict[str, pa.Array] = {
+        "billing_period": period,
         "provider": constant("AWS", n),
         "billing_account": _text(table, names, "payer"),
         "sub_account": _text(table, names, "account"),
@@ -301,9 +406,6 @@ def _convert(
         "charge_category": charge_category,
         "pricing_category": pricing,
         "currency": currency,
-        "billed": amounts["unblended"],
-        "effective": effective,
-        "list": amounts["public_cost"],
     }
     return pa.table({**cols, **tag_columns(_tags(table, names, tag_cols, bad, aliases))})
 

@@ -48,7 +48,7 @@ def read_lines(
     *,
     strict: bool,
     columns: list[str],
-    convert: Callable[[pa.Table, BadRows], pa.Table],
+    convert: Callable[[pa.Table, BadRows], pa.Table | LineBatch],
     row_groups: Sequence[int] | None = None,
     row_offset: int = 0,
 ) -> Iterator[LineBatch]:
@@ -79,12 +79,13 @@ def read_lines(
         report.rows_read += n
         bad = BadRows(n, display, offset, skipped)
         out = convert(table, bad)
+        batch = out if isinstance(out, LineBatch) else LineBatch(out)
         report.reject(bad.rows(), int(bad.bad.sum()), strict)
         offset += n
         if bad.bad.any():
-            out = out.filter(pa.array(~bad.bad))
-        if out.num_rows:
-            yield LineBatch(out)
+            batch = batch.keep(~bad.bad)
+        if batch.num_lines:
+            yield batch
     if pending:
         report.rows_read += len(pending)
         report.reject(pending, len(pending), strict)
