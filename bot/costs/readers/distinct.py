@@ -37,11 +37,15 @@ def factorize_rows(codes: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]
         low, high = int(c.min(initial=0)), int(c.max(initial=-1))
         if low == high:
             continue
-        card = high + 2  # +1 for the -1 null code
+        shift = 1 if low < 0 else 0  # the -1 null code becomes 0
+        card = high + 1 + shift
         if span * card >= _LIMIT:
             combined, uniques = pd.factorize(combined)
             span = len(uniques)
-        combined = combined * card + (c.astype(np.int64) + 1)
+        combined *= card  # in place: no temporary arrays per column
+        combined += c
+        if shift:
+            combined += shift
         span *= card
     if combined is None:
         raise ValueError("factorize_rows needs at least one column")
@@ -78,8 +82,14 @@ def map_row_codes(column: pa.Array | pa.ChunkedArray) -> Iterator[np.ndarray]:
     longest = int(lengths.max(initial=0))
     if longest == 0:
         yield np.zeros(n, dtype=np.int64)
+        return
+    # Gathers, not boolean masks: each row's p-th entry is at its offset + p; rows with
+    # fewer entries read the padding and are set to -1.
+    padded = np.concatenate([entry, np.full(longest, -1, dtype=np.int64)])
+    where = offsets[:-1] - start
+    if column.null_count:
+        where = np.where(lengths > 0, where, len(entry))  # a null row reads the padding
     for position in range(longest):
-        has = lengths > position
-        codes = np.full(n, -1, dtype=np.int64)
-        codes[has] = entry[offsets[:-1][has] - start + position]
+        codes = padded.take(where + position)
+        codes[lengths <= position] = -1
         yield codes
