@@ -13,7 +13,7 @@ import itertools
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -57,6 +57,10 @@ ROWS_PER_WRITE = 4 << 20
 POOL_MIN_BYTES = 64 << 20
 # What an automatic pool may use altogether (COSTBOT_INGEST_MEMORY_MB).
 MEMORY_MB = 1024
+# The writing thread leaves the last few units to the readers: it then catches up with
+# its writes (and builds the deferred indexes) while they read, instead of ending with a
+# second of writing alone after them (issue 18's timeline of the bench org).
+LAST_UNITS_FOR_READERS = 3
 
 
 class RemoteFiles(Protocol):
@@ -330,7 +334,7 @@ def _pool_size(workers: int | None, planned: Sequence[_Planned], memory_mb: int)
 @contextmanager
 def _unit_runner(
     workers: int,
-) -> Iterator[Callable[[Iterable[Unit]], Iterator[UnitResult]]]:
+) -> Iterator[Callable[[Sequence[Unit]], Iterator[UnitResult]]]:
     """Yield a function that runs units in order, in reader threads or in this thread.
 
     Threads, not processes: decoding Parquet, the roll-up's array work and
@@ -348,25 +352,32 @@ def _unit_runner(
 
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="costbot-ingest")
 
-    def run(units: Iterable[Unit]) -> Iterator[UnitResult]:
+    def run(units: Sequence[Unit]) -> Iterator[UnitResult]:
         waiting: deque[tuple[Future[UnitResult], bool]] = deque()  # (result, read here)
         todo = iter(units)
         for unit in itertools.islice(todo, workers + 1):
             waiting.append((pool.submit(read_unit, unit), False))
+        given = len(waiting)  # units handed out so far
         while waiting:
             head, _ = waiting[0]
-            if not head.done() and not any(here for _, here in waiting):
+            if (
+                not head.done()
+                and not any(here for _, here in waiting)
+                and len(units) - given > LAST_UNITS_FOR_READERS
+            ):
                 # The writer would only wait: it reads the next unit itself meanwhile
                 # (holding at most one such result, so memory stays bounded). Its
                 # error, if any, is raised in unit order, like the readers'.
                 following = next(todo, None)
                 if following is not None:
+                    given += 1
                     waiting.append((_read_here(following), True))
                     continue
             head, here = waiting.popleft()
             if not here:
                 following = next(todo, None)  # the readers have room for one more unit
                 if following is not None:
+                    given += 1
                     waiting.append((pool.submit(read_unit, following), False))
             yield head.result()
 
@@ -404,7 +415,7 @@ def _plan_local(split: Sequence[Sequence[DataFile]], options: _UnitOptions) -> l
 def _parts_in_units(
     split: Sequence[Sequence[DataFile]],
     planned: Sequence[_Planned],
-    run: Callable[[Iterable[Unit]], Iterator[UnitResult]],
+    run: Callable[[Sequence[Unit]], Iterator[UnitResult]],
     options: _UnitOptions,
     remote: RemoteFiles | None,
 ) -> Iterator[tuple[Sequence[DataFile], Iterator[tuple[DataFile, Unit, UnitResult]]]]:
@@ -419,7 +430,7 @@ def _parts_in_units(
         for part in split:
             yield part, _remote_units(part, options, remote)
         return
-    results = run(u for _, _, u in planned)
+    results = run([u for _, _, u in planned])
     for i, in_part in itertools.groupby(planned, key=lambda p: p[0]):
         yield split[i], ((f, u, next(results)) for _, f, u in in_part)
 
