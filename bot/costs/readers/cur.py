@@ -314,37 +314,52 @@ def _distinct_sources(
     return factorize_rows(codes())
 
 
+# How a line item type's effective (amortized) cost is made; other types: the unblended cost.
+_EFFECTIVE_KINDS = {
+    "SavingsPlanCoveredUsage": 1,  # the Savings Plan's effective cost
+    "SavingsPlanRecurringFee": 2,  # the unused commitment
+    "SavingsPlanNegation": 3,  # zero: the covered usage carries the cost
+    "SavingsPlanUpfrontFee": 3,
+    "DiscountedUsage": 4,  # the reservation's effective cost
+    "RIFee": 5,  # the unused reservation
+    "Fee": 6,  # zero when it is a reservation's upfront fee (amortized instead)
+}
+
+
 def _effective(
     table: pa.Table,
     names: Mapping[str, str],
     line_type: pa.DictionaryArray,
     amounts: Mapping[str, np.ndarray],
 ) -> np.ndarray:
-    """Return each line's effective (amortized) cost in nano-units, by its line item type."""
+    """Return each line's effective (amortized) cost in nano-units, by its line item type.
 
-    def is_type(*kinds: str) -> np.ndarray:
-        return value_mask(line_type, lambda v: v in kinds)
-
-    ri_fee = is_type("Fee") & ~value_mask(_text(table, names, "ri_arn"), lambda v: v == "")
-    return np.select(
-        [
-            is_type("SavingsPlanCoveredUsage"),
-            is_type("SavingsPlanRecurringFee"),
-            is_type("SavingsPlanNegation", "SavingsPlanUpfrontFee"),
-            is_type("DiscountedUsage"),
-            is_type("RIFee"),
-            ri_fee,
-        ],
-        [
-            amounts["sp_effective"],
-            amounts["sp_commitment"] - amounts["sp_used"],
-            0,
-            amounts["ri_effective"],
-            amounts["ri_unused_upfront"] + amounts["ri_unused_recurring"],
-            0,
-        ],
-        default=amounts["unblended"],
-    ).astype(np.int64)
+    The type is looked up once per distinct value; lines are touched only for the
+    kinds the batch holds (most bills: usage and Savings Plan covered usage).
+    """
+    kinds = np.array(
+        [*(_EFFECTIVE_KINDS.get(v or "", 0) for v in line_type.dictionary.to_pylist()), 0],
+        dtype=np.int8,
+    )[dictionary_codes(line_type)]  # a null type (code -1) reads the trailing 0
+    out = amounts["unblended"].copy()
+    for kind in np.unique(kinds).tolist():
+        if kind == 0:
+            continue
+        rows = kinds == kind
+        if kind == 1:
+            out[rows] = amounts["sp_effective"][rows]
+        elif kind == 2:
+            out[rows] = (amounts["sp_commitment"] - amounts["sp_used"])[rows]
+        elif kind == 3:
+            out[rows] = 0
+        elif kind == 4:
+            out[rows] = amounts["ri_effective"][rows]
+        elif kind == 5:
+            out[rows] = (amounts["ri_unused_upfront"] + amounts["ri_unused_recurring"])[rows]
+        else:  # a fee: a reservation's upfront fee is amortized, so zero here
+            arn = value_mask(_text(table, names, "ri_arn"), lambda v: v != "")
+            out[rows & arn] = 0
+    return out
 
 
 def _dimensions(
