@@ -57,10 +57,11 @@ ROWS_PER_WRITE = 4 << 20
 POOL_MIN_BYTES = 64 << 20
 # What an automatic pool may use altogether (COSTBOT_INGEST_MEMORY_MB).
 MEMORY_MB = 1024
-# The writing thread leaves the last few units to the readers: it then catches up with
-# its writes (and builds the deferred indexes) while they read, instead of ending with a
-# second of writing alone after them (issue 18's timeline of the bench org).
-LAST_UNITS_FOR_READERS = 3
+# The writing thread leaves the last units to the readers (this one and the few they already
+# hold): it then catches up with its writes and builds the deferred indexes while they read,
+# instead of ending with a second and a half of writing alone after them (issue 18's
+# timeline of the bench org).
+LAST_UNITS_FOR_READERS = 1
 
 
 class RemoteFiles(Protocol):
@@ -221,7 +222,10 @@ def ingest(
     remote_files = remote is not None and any(f.name.startswith("s3://") for f in selection.files)
     planned = [] if remote_files else _plan_local(split, options)
     result.workers = 0 if remote_files else _pool_size(workers, planned, memory_mb)
-    with _unit_runner(result.workers) as run, store.writing():
+    with (
+        store.writing(),
+        _unit_runner(result.workers, idle=store.build_deferred_indexes) as run,
+    ):
         for number, (_, units) in enumerate(
             _parts_in_units(split, planned, run, options, remote if remote_files else None)
         ):
@@ -333,7 +337,7 @@ def _pool_size(workers: int | None, planned: Sequence[_Planned], memory_mb: int)
 
 @contextmanager
 def _unit_runner(
-    workers: int,
+    workers: int, idle: Callable[[], None] = lambda: None
 ) -> Iterator[Callable[[Sequence[Unit]], Iterator[UnitResult]]]:
     """Yield a function that runs units in order, in reader threads or in this thread.
 
@@ -343,7 +347,8 @@ def _unit_runner(
     (a worker process held about 400 MB) and without pickling every unit's
     sums across (issue 18 measured both). The readers run at most a few units
     ahead of the writer; when the next result is not ready, the writer reads a
-    unit itself rather than wait.
+    unit itself rather than wait, except for the last few units: then it calls
+    ``idle`` once (the ingest builds its deferred indexes there) and waits.
     """
     if workers < 1:
         yield lambda units: map(read_unit, units)
@@ -357,14 +362,12 @@ def _unit_runner(
         todo = iter(units)
         for unit in itertools.islice(todo, workers + 1):
             waiting.append((pool.submit(read_unit, unit), False))
+        nonlocal idle
         given = len(waiting)  # units handed out so far
         while waiting:
             head, _ = waiting[0]
-            if (
-                not head.done()
-                and not any(here for _, here in waiting)
-                and len(units) - given > LAST_UNITS_FOR_READERS
-            ):
+            near_end = len(units) - given <= LAST_UNITS_FOR_READERS
+            if not head.done() and not near_end and not any(here for _, here in waiting):
                 # The writer would only wait: it reads the next unit itself meanwhile
                 # (holding at most one such result, so memory stays bounded). Its
                 # error, if any, is raised in unit order, like the readers'.
@@ -373,6 +376,9 @@ def _unit_runner(
                     given += 1
                     waiting.append((_read_here(following), True))
                     continue
+            if near_end and not head.done():
+                idle()  # the writer would only wait: it does the work saved for the end
+                idle = _nothing
             head, here = waiting.popleft()
             if not here:
                 following = next(todo, None)  # the readers have room for one more unit
@@ -385,6 +391,10 @@ def _unit_runner(
         yield run
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _nothing() -> None:
+    return None
 
 
 def _read_here(unit: Unit) -> Future[UnitResult]:

@@ -32,9 +32,11 @@ if TYPE_CHECKING:
     from bot.costs.rollup import DailyAmounts
 
 # Lines rolled up at a time. Files are decoded in smaller batches (memory), but the roll-up
-# does Python work per distinct charge of what it is given, so it is given bigger pieces of
-# the already compact canonical lines.
-ROLLUP_ROWS = 1 << 19
+# does Python work per distinct charge of what it is given, so it is given bigger pieces:
+# up to 2 M compact lines (36 bytes each: a whole CUR row group, one roll-up instead of
+# three, about a fifth faster), or a quarter of that in plain lines (a column each).
+ROLLUP_LINES = 1 << 21
+PLAIN_LINE_WEIGHT = 4
 
 # A unit holds whole Parquet row groups, at least this many lines (fewer, larger units
 # pay less per-unit overhead: each sends its distinct charges back to the writer).
@@ -275,8 +277,8 @@ def read_unit(unit: Unit) -> UnitResult:
     held = 0
     for batch in batches:
         pending.append(batch)
-        held += batch.num_lines
-        if held >= ROLLUP_ROWS:
+        held += batch.num_lines * (1 if batch.lines is not None else PLAIN_LINE_WEIGHT)
+        if held >= ROLLUP_LINES:
             result.seen |= rollup.add(stack_batches(pending), unit.export)
             pending, held = [], 0
     if pending:

@@ -291,7 +291,7 @@ def test_small_decode_batches_stacked_for_the_roll_up_give_the_same_store(
     # Batches of 40 lines, rolled up 130 at a time: tags one batch lacks, text columns
     # plain in one batch and dictionary-encoded in the next, must all line up.
     monkeypatch.setattr(tabular_module, "PARQUET_BATCH_ROWS", 40)
-    monkeypatch.setattr(units_module, "ROLLUP_ROWS", 130)
+    monkeypatch.setattr(units_module, "ROLLUP_LINES", 130)
     ingest_into(tmp_path / "small.db", cut_export, workers=0)
     assert contents(tmp_path / "small.db") == contents(tmp_path / "big.db")
 
