@@ -259,6 +259,58 @@ def test_unknown_line_item_type_is_a_bad_row(tmp_path: Path, store: CostStore) -
     assert bad.column == "lineItem/LineItemType" and "Taxx" in bad.reason
 
 
+def test_parquet_amounts_too_large_are_bad_rows_and_nan_or_infinite_ones_count_nothing(
+    tmp_path: Path, store: CostStore
+) -> None:
+    """Doubles are converted in place (issue 18): a $10 billion line is a bad row naming
+    the limit, NaN and infinities add nothing, and the rest reconcile to the cent."""
+    unblended = [1.5, float("nan"), float("inf"), 1e10, -2.25, float("-inf")]
+    n = len(unblended)
+    table = pa.table(
+        {
+            "bill_billing_period_start_date": [datetime(2024, 9, 1, tzinfo=UTC)] * n,
+            "bill_payer_account_id": ["111111111111"] * n,
+            "line_item_usage_account_id": ["222222222222"] * n,
+            "line_item_usage_start_date": [datetime(2024, 9, 3, tzinfo=UTC)] * n,
+            "line_item_line_item_type": ["Usage"] * n,
+            "line_item_resource_id": [f"i-{i}" for i in range(n)],
+            "line_item_unblended_cost": unblended,
+        }
+    )
+    pq.write_table(table, tmp_path / "bill.parquet")
+    result = run(store, str(tmp_path / "bill.parquet"))
+    (bad,) = result.files[0].bad_rows  # type: ignore[attr-defined]
+    assert bad.row == 4 and "9.2 billion" in bad.reason
+    assert totals(store)["billed"] == Decimal("-0.75")
+
+
+def test_an_account_only_bad_lines_mention_gets_no_delivery(
+    tmp_path: Path, store: CostStore
+) -> None:
+    """Lines are converted once per distinct combination (issue 18); a combination whose
+    lines were all bad must vanish with them, or its account's stored month would be
+    replaced by nothing."""
+    table = pa.table(
+        {
+            "bill_billing_period_start_date": [datetime(2024, 9, 1, tzinfo=UTC)] * 3,
+            "bill_payer_account_id": ["111111111111", "111111111111", "999999999999"],
+            "line_item_usage_account_id": ["222222222222", "222222222222", "333333333333"],
+            "line_item_usage_start_date": [datetime(2024, 9, 3, tzinfo=UTC)] * 3,
+            "line_item_line_item_type": ["Usage", "Usage", "Usage"],
+            "line_item_resource_id": ["i-1", "i-2", "i-3"],
+            "line_item_unblended_cost": [1.0, 2.0, None],  # the third: missing amount
+        }
+    )
+    pq.write_table(table, tmp_path / "bill.parquet")
+    result = run(store, str(tmp_path / "bill.parquet"))
+    assert [d.billing_account for d in result.deliveries] == ["111111111111"]  # type: ignore[attr-defined]
+    (bad,) = result.files[0].bad_rows  # type: ignore[attr-defined]
+    assert bad.row == 3 and bad.reason == "missing amount"
+    assert store.conn.execute("SELECT billing_account FROM sources").fetchall() == [
+        ("111111111111",)
+    ]
+
+
 # -- S3, through a moto server on 127.0.0.1 ------------------------------------------------
 
 

@@ -417,12 +417,16 @@ def float_to_nanos(
             a = pc.if_else(too_big, pa.scalar(0, pa.int64()).cast(a.type), a)
         return decimal_to_nanos(a)
     values = a.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
-    values = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
-    too_big = np.abs(values) >= 9.2e9
-    if too_big.any():
+    if not values.flags.writeable:  # a view of Arrow's buffer: changed in place below
+        values = values.copy()
+    if a.null_count or not np.isfinite(values.min(initial=0.0) + values.max(initial=0.0)):
+        np.nan_to_num(values, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+    if values.max(initial=0.0) >= 9.2e9 or values.min(initial=0.0) <= -9.2e9:
+        too_big = np.abs(values) >= 9.2e9
         bad.add(too_big, column, a, "{value} is beyond the store's ±$9.2 billion per line")
-        values = np.where(too_big, 0.0, values)
-    return np.rint(values * 1e9).astype(np.int64)
+        values[too_big] = 0.0
+    values *= 1e9  # in place: one array per column, not five
+    return np.rint(values, out=values).astype(np.int64)
 
 
 def text_to_day(arr: pa.Array, column: str, bad: BadRows, *, required: bool = True) -> np.ndarray:
