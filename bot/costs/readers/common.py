@@ -15,6 +15,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
 import numpy as np
+
+# pyarrow converts Python values (``pa.scalar``, ``fill_null(x, "")``) through its pandas shim,
+# which imports pandas on first use: about 0.9 s here. Imported with the readers, so that a
+# reader thread does not import it while the others wait on the import lock mid-ingest.
+import pandas  # noqa: F401
 import pyarrow as pa
 import pyarrow.compute as pc
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from bot.costs.readers.common import as_dictionary, dictionary_codes
 
@@ -23,12 +24,10 @@ def factorize_rows(codes: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]
     """Give each distinct row of integer code columns a dense id; return ids and first rows.
 
     Ids follow the order in which rows first appear. Columns (codes >= -1) are
-    folded into one int64 by mixed radix, re-densified with ``pandas.factorize``
-    whenever the radix product would overflow; a column holding one value
+    folded into one int64 by mixed radix, re-densified (:func:`_dense`) whenever the
+    radix product would overflow; a column holding one value
     throughout distinguishes nothing and is skipped.
     """
-    import pandas as pd
-
     combined: np.ndarray | None = None
     span = 1
     for c in codes:
@@ -40,8 +39,7 @@ def factorize_rows(codes: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]
         shift = 1 if low < 0 else 0  # the -1 null code becomes 0
         card = high + 1 + shift
         if span * card >= _LIMIT:
-            combined, uniques = pd.factorize(combined)
-            span = len(uniques)
+            combined, span = _dense(combined)
         combined *= card  # in place: no temporary arrays per column
         combined += c
         if shift:
@@ -49,10 +47,17 @@ def factorize_rows(codes: Iterable[np.ndarray]) -> tuple[np.ndarray, np.ndarray]
         span *= card
     if combined is None:
         raise ValueError("factorize_rows needs at least one column")
-    ids, uniques = pd.factorize(combined)
-    first = np.full(len(uniques), -1, dtype=np.int64)
+    ids, distinct = _dense(combined)
+    first = np.full(distinct, -1, dtype=np.int64)
     first[ids[::-1]] = np.arange(len(ids) - 1, -1, -1)
-    return ids.astype(np.int64), first
+    return ids, first
+
+
+def _dense(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Number distinct int64 values 0, 1, ... in order of first appearance; return the
+    numbers and how many there are (Arrow's hash encoding: no GIL held, no pandas)."""
+    encoded = pc.dictionary_encode(pa.array(values))
+    return encoded.indices.to_numpy().astype(np.int64), len(encoded.dictionary)
 
 
 def map_row_codes(column: pa.Array | pa.ChunkedArray) -> Iterator[np.ndarray]:
