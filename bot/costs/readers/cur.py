@@ -300,14 +300,18 @@ def _distinct_sources(
             col = _col(table, names, key)
             if col is not None:
                 yield dictionary_codes(as_dictionary(col))
-        for key in ("tags_map", "product_map"):
-            col = _col(table, names, key)
-            if col is None:
-                continue
-            if not pa.types.is_map(col.type):
-                yield dictionary_codes(as_dictionary(col))  # CSV: JSON text
-            elif key == "tags_map" or names["region"] not in table.column_names:
-                yield from map_row_codes(col)  # the region comes from the map then
+        tags = _col(table, names, "tags_map")
+        if tags is not None and pa.types.is_map(tags.type):
+            yield from map_row_codes(tags)
+        elif tags is not None:
+            yield dictionary_codes(as_dictionary(tags))  # CSV: JSON text
+        product = _col(table, names, "product_map")
+        if (
+            product is not None
+            and pa.types.is_map(product.type)
+            and names["region"] not in table.column_names
+        ):
+            yield from map_row_codes(product)  # each line's region comes from its map then
         for col_name in tag_cols:
             yield dictionary_codes(as_dictionary(table.column(col_name)))
 
