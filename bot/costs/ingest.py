@@ -362,8 +362,8 @@ def _unit_runner(
         todo = iter(units)
         for unit in itertools.islice(todo, workers + 1):
             waiting.append((pool.submit(read_unit, unit), False))
-        nonlocal idle
         given = len(waiting)  # units handed out so far
+        idled = False
         while waiting:
             head, _ = waiting[0]
             near_end = len(units) - given <= LAST_UNITS_FOR_READERS
@@ -376,9 +376,9 @@ def _unit_runner(
                     given += 1
                     waiting.append((_read_here(following), True))
                     continue
-            if near_end and not head.done():
+            if near_end and not head.done() and not idled:
                 idle()  # the writer would only wait: it does the work saved for the end
-                idle = _nothing
+                idled = True
             head, here = waiting.popleft()
             if not here:
                 following = next(todo, None)  # the readers have room for one more unit
@@ -391,10 +391,6 @@ def _unit_runner(
         yield run
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _nothing() -> None:
-    return None
 
 
 def _read_here(unit: Unit) -> Future[UnitResult]:

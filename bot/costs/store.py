@@ -245,9 +245,11 @@ class CostStore:
     def build_deferred_indexes(self) -> None:
         """Build the charge indexes a first ingest dropped, now (at the latest, at commit).
 
-        An ingest calls this before its last billing period: the build (about a
-        second on the bench org) then runs while the readers still read, instead
-        of after them, and the last period's few rows keep the indexes up as they go.
+        An ingest calls this when its writing thread would wait for the readers' last
+        units, or else before its last billing period: the build (under a second on
+        the bench org) then runs while the readers still read, instead of after them,
+        and the few rows written after it keep the indexes up as they go. A second
+        call does nothing.
         """
         deferred, self._deferred = self._deferred, []
         for sql in deferred:  # built once over the loaded rows: faster than row by row
