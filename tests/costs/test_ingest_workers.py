@@ -240,6 +240,93 @@ def test_a_first_ingest_rebuilds_the_charge_indexes_it_dropped_and_a_failed_one_
     assert _charge_indexes(fresh) == declared  # the rollback brought them back
 
 
+def _journal_and_orphans(path: Path) -> tuple[str, list[tuple[object, ...]]]:
+    conn = sqlite3.connect(path)
+    try:
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        return mode, conn.execute("PRAGMA foreign_key_check").fetchall()
+    finally:
+        conn.close()
+
+
+def _modes_while_writing(db: Path, export: Path) -> list[tuple[str, int]]:
+    """Ingest ``export``; return the journal mode and foreign-key setting at each write."""
+    store = CostStore(db)
+    seen: list[tuple[str, int]] = []
+    replace = store._replace
+
+    def spying(*args: object) -> object:
+        conn = store.conn
+        seen.append(
+            (
+                conn.execute("PRAGMA journal_mode").fetchone()[0],
+                conn.execute("PRAGMA foreign_keys").fetchone()[0],
+            )
+        )
+        return replace(*args)  # type: ignore[arg-type]
+
+    store._replace = spying  # type: ignore[method-assign]
+    try:
+        ingest(store, [str(export)], allocation_tags=TAGS, aliases={}, workers=0)
+        assert store.conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
+    finally:
+        store.close()
+    return seen
+
+
+def test_a_first_ingest_loads_without_the_wal_and_leaves_the_store_in_it_with_every_id_resolved(
+    bill: pa.Table, cut_export: Path, tmp_path: Path
+) -> None:
+    """A first load runs with a rollback journal and no per-row foreign-key checks (the
+    store to itself); after it, commit or rollback, the store is back in WAL (readers
+    beside a writer) with checks on, and no row points at a parent that is not there."""
+    db = tmp_path / "s.db"
+    first = _modes_while_writing(db, cut_export)
+    assert set(first) == {("delete", 0)}
+    assert _journal_and_orphans(db) == ("wal", [])
+    # A store that holds charges: a sync adds to it in the WAL, with the checks on.
+    assert set(_modes_while_writing(db, cut_export)) == {("wal", 1)}
+    assert _journal_and_orphans(db) == ("wal", [])
+
+    broken = tmp_path / "broken"
+    path = write_cur2(bill.slice(0, 1000), broken / "cur2.parquet")[0]
+    _with_bad_amount(path, 700)
+    fresh = tmp_path / "f.db"
+    with pytest.raises(IngestError):
+        ingest_into(fresh, broken, workers=0, strict=True)
+    assert _journal_and_orphans(fresh) == ("wal", [])
+    conn = sqlite3.connect(fresh)
+    assert conn.execute("SELECT count(*) FROM charges").fetchone() == (0,)
+    conn.close()
+
+
+def test_a_first_ingest_beside_another_connection_stays_in_the_wal_and_the_reader_reads(
+    cut_export: Path, tmp_path: Path
+) -> None:
+    """With the store open elsewhere (a bot answering), the load cannot take the store to
+    itself: it stays in the WAL, and the other connection reads while it writes."""
+    db = tmp_path / "s.db"
+    CostStore(db).close()
+    reader = sqlite3.connect(db)
+    reader.execute("SELECT count(*) FROM charges").fetchone()
+    store = CostStore(db)
+    seen: list[tuple[object, ...]] = []
+    replace = store._replace
+
+    def reading(*args: object) -> object:
+        seen.append(reader.execute("SELECT count(*) FROM charges").fetchone())  # not blocked
+        seen.append(store.conn.execute("PRAGMA journal_mode").fetchone())
+        return replace(*args)  # type: ignore[arg-type]
+
+    store._replace = reading  # type: ignore[method-assign]
+    ingest(store, [str(cut_export)], allocation_tags=TAGS, aliases={}, workers=0)
+    store.close()
+    assert (0,) in seen and ("wal",) in seen and ("delete",) not in seen
+    assert reader.execute("SELECT count(*) FROM charges").fetchone()[0] > 0
+    reader.close()
+    assert _journal_and_orphans(db) == ("wal", [])
+
+
 def test_a_small_local_input_is_read_in_this_process_and_a_large_one_in_a_pool(
     cut_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
