@@ -425,6 +425,7 @@ class CostStore:
                 "resource_id, resource_type, sku, tagset_id, first_day, last_day, days, lines, "
                 "billed_total, effective_total, list_total, billed, effective, list) VALUES ",
                 columns,
+                blobs=3,  # billed, effective, list (the last two NULL when equal to billed)
             )
         self._set_meta("cube_tags", json.dumps(sorted(cube_tags)))
         self._set_meta("last_ingest_at", datetime.now(UTC).isoformat(timespec="seconds"))
@@ -786,13 +787,25 @@ class DailyVectors:
         self.columns = columns + blobs
 
 
-def _insert_columns(conn: sqlite3.Connection, head: str, columns: Sequence[list[object]]) -> None:
+_BLANK = bytearray()  # bound for a NULL BLOB: NULLIF(?, x'') turns it back into NULL
+
+
+def _insert_columns(
+    conn: sqlite3.Connection, head: str, columns: Sequence[list[object]], blobs: int = 0
+) -> None:
     """Insert rows given column by column, with multi-row ``VALUES`` statements (~1 000 values
     each).
 
     Far fewer statements to prepare and step than ``executemany`` row by row: about
     a third faster for the wide ``charges`` rows. The flat parameter list is filled
     one column at a time by slice assignment, never through per-row tuples.
+
+    The last ``blobs`` columns are BLOBs (``bytes`` or None), bound as
+    ``bytearray``: Python's sqlite3 binds int, float, str and bytearray directly
+    but looks for an adapter for every ``bytes`` and ``None`` (a key tuple and
+    attribute lookups, about 0.6 µs a value: a third of the charges insert on the
+    bench org). A None is bound as an empty bytearray and stored as NULL by
+    ``NULLIF(?, x'')`` (no daily vector is empty).
     """
     rows = len(columns[0]) if columns else 0
     if not rows:
@@ -800,9 +813,12 @@ def _insert_columns(conn: sqlite3.Connection, head: str, columns: Sequence[list[
     width = len(columns)
     flat: list[object] = [None] * (rows * width)
     for j, column in enumerate(columns):
+        if j >= width - blobs:
+            column = [_BLANK if v is None else bytearray(v) for v in column]  # type: ignore[call-overload]
         flat[j::width] = column
     per = max(1, 999 // width)
-    group = "(" + ",".join("?" * width) + ")"
+    marks = ["?"] * (width - blobs) + ["NULLIF(?, x'')"] * blobs
+    group = "(" + ",".join(marks) + ")"
     full = head + ",".join([group] * per)
     whole = rows - rows % per
     conn.executemany(full, (flat[i * width : (i + per) * width] for i in range(0, whole, per)))

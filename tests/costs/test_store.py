@@ -56,3 +56,25 @@ def test_opening_a_store_another_process_has_locked_says_so_and_what_to_do(
     check = sqlite3.connect(db)
     assert check.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     check.close()
+
+
+def test_charge_vectors_are_written_as_blobs_byte_for_byte_and_a_missing_one_as_null() -> None:
+    """The writer binds BLOBs as bytearrays and None as an empty one turned into NULL in
+    SQL: what is stored must still be the same bytes, and NULL, never an empty BLOB."""
+    import sqlite3
+
+    from bot.costs.store import _insert_columns
+
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.execute("CREATE TABLE t (id INTEGER, name TEXT, a BLOB, b BLOB)")
+    ids = list(range(130))  # more rows than one statement holds
+    a = [i.to_bytes(8, "little", signed=True) * (1 + i % 3) for i in ids]
+    b = [None if i % 4 else bytes([i]) for i in ids]
+    _insert_columns(
+        conn, "INSERT INTO t (id, name, a, b) VALUES ", [ids, ["x"] * 130, a, b], blobs=2
+    )  # type: ignore[list-item]
+    rows = conn.execute("SELECT id, name, a, b, typeof(a), typeof(b) FROM t ORDER BY id").fetchall()
+    assert [r[2] for r in rows] == a
+    assert [r[3] for r in rows] == b
+    assert {r[4] for r in rows} == {"blob"}
+    assert {r[5] for r in rows} == {"blob", "null"}
