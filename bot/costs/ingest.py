@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field, replace
@@ -250,6 +250,7 @@ def ingest(
                     cube=cube,
                     key_group=rollup.key_group,
                     cube_tags=cube_tags,
+                    vectors=rollup.vectors,
                     file_info={
                         d: DeliveryInfo(
                             format=" + ".join(sorted(formats)),
@@ -409,12 +410,21 @@ _Planned = tuple[int, DataFile, Unit]  # (part number, file, unit)
 
 
 def _plan_local(split: Sequence[Sequence[DataFile]], options: _UnitOptions) -> list[_Planned]:
-    """Cut every local file into units up front (Parquet footers only)."""
-    return [
+    """Cut every local file into units up front (Parquet footers only).
+
+    A part read as a single unit is marked so: its reader also makes the charge
+    vectors the writer would otherwise make (issue 18: work off the writer's path).
+    """
+    planned = [
         (i, f, unit)
         for i, part in enumerate(split)
         for f in part
         for unit in _plan(f, Path(f.name), options)
+    ]
+    units_in = Counter(i for i, _, _ in planned)
+    return [
+        (i, f, replace(unit, whole_part=True) if units_in[i] == 1 else unit)
+        for i, f, unit in planned
     ]
 
 
@@ -503,7 +513,7 @@ def _read_part(
         else:
             _merge_report(report, done.report)
         if done.daily is not None and done.cube is not None and done.key_group is not None:
-            rollup.add(done.keys, done.groups, done.key_group, done.daily, done.cube)
+            rollup.add(done.keys, done.groups, done.key_group, done.daily, done.cube, done.vectors)
         for provider, account, period in done.seen:
             key = (unit.export, provider, account, period)
             formats, files, _ = delivery_files.setdefault(key, (set(), {}, []))

@@ -29,6 +29,7 @@ from bot.costs.readers.common import (
 )
 from bot.costs.readers.distinct import factorize_rows
 from bot.costs.schema import GROUP_COLUMNS, KEY_COLUMNS
+from bot.costs.vectors import DailyVectors
 
 KEY_FIELDS = ("billing_period", *KEY_COLUMNS)
 _GROUP_POSITIONS = tuple(KEY_FIELDS.index(c) for c in ("billing_period", *GROUP_COLUMNS))
@@ -246,6 +247,8 @@ class PartRollup:
         self._cube: list[DailyAmounts] = []
         self._in_order = True  # every unit's keys were new, in order: nothing to re-sum
         self.key_group = np.zeros(0, dtype=np.int64)  # a key's group (a function of the key)
+        # The only unit's charge vectors, made by its reader; None once a second unit adds.
+        self.vectors: DailyVectors | None = None
 
     @property
     def rows(self) -> int:
@@ -259,13 +262,16 @@ class PartRollup:
         key_group: np.ndarray,
         daily: DailyAmounts,
         cube: DailyAmounts,
+        vectors: DailyVectors | None = None,
     ) -> None:
         """Add one unit's roll-up (its local ids become this part's ids)."""
         first_new = len(self.keys)
         if not self.keys:  # the first unit (often the only one): its ids are the part's
             self.keys, self.groups = list(keys), list(groups)
             key_ids, group_ids = np.arange(len(keys)), np.arange(len(groups))
+            self.vectors = vectors
         else:
+            self.vectors = None  # the part's sums are merged: the writer makes its vectors
             if not self._key_index:  # a second unit: index what the first one brought
                 self._key_index = {k: i for i, k in enumerate(self.keys)}
                 self._group_index = {g: i for i, g in enumerate(self.groups)}

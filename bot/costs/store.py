@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from bot.costs.rollup import DailyAmounts  # pyarrow and pandas: only when writing
+    from bot.costs.vectors import DailyVectors
 
 # numpy, pyarrow and pandas are imported where rows are written, not at import: a
 # question needs none of them to open the store (costbot's start-up, issue 18).
@@ -210,6 +211,7 @@ class CostStore:
         key_group: np.ndarray,
         cube_tags: Sequence[str],
         file_info: dict[tuple[str, str, str, str], DeliveryInfo],
+        vectors: DailyVectors | None = None,
     ) -> list[DeliveryStats]:
         """Replace every (export, source, billing period) present in ``keys`` with these rows.
 
@@ -218,10 +220,14 @@ class CostStore:
         ``file_info`` maps (export, provider, billing account, period) to where
         the delivery came from. Only what the same export delivered for that
         source and period is replaced (and rows stored before exports were
-        recorded, export ``''``). Runs as one transaction.
+        recorded, export ``''``). Runs as one transaction. ``vectors``, when given,
+        are the charges' daily vectors of all of ``daily``, made beforehand (by a
+        reader thread, off the writer's path).
         """
         with self.writing():
-            return self._replace(keys, daily, groups, cube, key_group, cube_tags, file_info)
+            return self._replace(
+                keys, daily, groups, cube, key_group, cube_tags, file_info, vectors
+            )
 
     @contextmanager
     def writing(self) -> Iterator[CostStore]:
@@ -333,6 +339,7 @@ class CostStore:
         key_group: np.ndarray,
         cube_tags: Sequence[str],
         file_info: dict[tuple[str, str, str, str], DeliveryInfo],
+        ready: DailyVectors | None = None,
     ) -> list[DeliveryStats]:
         import numpy as np
 
@@ -404,8 +411,12 @@ class CostStore:
             np.array([delivery_ids[d] for d in deliveries], dtype=np.int64),
             np.array([d[3] for d in deliveries], dtype=object),
         ]
-        for chunk in _key_chunks(daily, _CELLS_PER_CHUNK):  # a slice at a time: flat memory
-            vectors = DailyVectors(chunk)
+        from bot.costs.vectors import DailyVectors
+
+        # Vectors a reader made for the whole of a one-unit part, or a slice at a time here
+        # (flat memory: a part merged from several units can hold millions of charge-days).
+        made = [ready] if ready is not None else ()
+        for vectors in made or map(DailyVectors, _key_chunks(daily, _CELLS_PER_CHUNK)):
             charged = list(map(keys.__getitem__, vectors.keys.tolist()))  # keys with amounts
             of_delivery = key_delivery[vectors.keys]
             # Built column by column (numpy takes and C-level maps, no per-row tuples).
@@ -742,49 +753,6 @@ def _key_chunks(daily: DailyAmounts, cells: int) -> Iterator[DailyAmounts]:
             list=daily.list[lo:hi],
             lines=daily.lines[lo:hi],
         )
-
-
-class DailyVectors:
-    """Per-key daily amounts as dense int64 vectors (little-endian bytes for SQLite BLOBs).
-
-    The effective and list vectors are stored as NULL when they equal the billed
-    one (on-demand usage, most of a bill), which halves what is written.
-    """
-
-    def __init__(self, daily: DailyAmounts) -> None:
-        import numpy as np
-
-        from bot.costs import vectors
-
-        idx = daily.index
-        n = len(idx)
-        starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]]) if n else np.zeros(0, np.int64)
-        ends = np.r_[starts[1:], n].astype(np.int64)
-        self.keys = idx[starts]
-        first = daily.day[starts].astype(np.int64)
-        span = daily.day[ends - 1].astype(np.int64) - first + 1
-        offsets = np.r_[0, np.cumsum(span)].astype(np.int64)
-        row_key = np.repeat(np.arange(len(starts)), ends - starts)
-        position = offsets[row_key] + (daily.day - first[row_key])
-        columns: list[list[object]] = [first.tolist(), (first + span - 1).tolist(), span.tolist()]
-        columns.append(np.add.reduceat(daily.lines, starts).tolist() if n else [])
-        billed_flat: np.ndarray | None = None
-        blobs: list[list[object]] = []
-        for amounts in (daily.billed, daily.effective, daily.list):
-            columns.append(np.add.reduceat(amounts, starts).tolist() if n else [])
-            flat = np.zeros(int(offsets[-1]), dtype="<i8")
-            flat[position] = amounts
-            if billed_flat is None:
-                billed_flat = flat
-                blobs.append(vectors.encode(flat, offsets, np.ones(len(starts), dtype=bool)))
-                continue
-            differs = (
-                np.add.reduceat((flat != billed_flat).astype(np.int64), offsets[:-1]) != 0
-                if len(starts)
-                else np.zeros(0, bool)
-            )
-            blobs.append(vectors.encode(flat, offsets, differs))  # most equal the billed one
-        self.columns = columns + blobs
 
 
 _BLANK = bytearray()  # bound for a NULL BLOB: NULLIF(?, x'') turns it back into NULL

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from bot.costs.rollup import DailyAmounts
+    from bot.costs.vectors import DailyVectors
 
 # Lines rolled up at a time. Files are decoded in smaller batches (memory), but the roll-up
 # does Python work per distinct charge of what it is given, so it is given bigger pieces:
@@ -123,6 +124,7 @@ class Unit:
     row_offset: int = 0  # records of the file before this unit's first row group
     last_of_file: bool = True  # the file's report is complete after this unit
     rows: int = 0  # lines in the unit from the Parquet footer (0: unknown until read, CSV)
+    whole_part: bool = False  # the only unit of its part: its reader makes the charge vectors
 
 
 @dataclass
@@ -136,6 +138,7 @@ class UnitResult:
     key_group: np.ndarray | None = None
     daily: DailyAmounts | None = None
     cube: DailyAmounts | None = None  # the same sums by group and day (far fewer rows)
+    vectors: DailyVectors | None = None  # the charges' daily vectors (a whole part's unit)
     cpu_seconds: float = 0.0  # CPU time the unit took where it ran (the benchmarks add it up)
 
     @property
@@ -286,5 +289,9 @@ def read_unit(unit: Unit) -> UnitResult:
     if rollup.keys:
         result.daily, result.cube = rollup.finish()
         result.keys, result.groups, result.key_group = rollup.keys, rollup.groups, rollup.key_group
+        if unit.whole_part:  # the writer will store these sums as they are: vectors made here
+            from bot.costs.vectors import DailyVectors
+
+            result.vectors = DailyVectors(result.daily)
     result.cpu_seconds = time.thread_time() - started
     return result

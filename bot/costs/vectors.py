@@ -11,10 +11,14 @@ both). Pure numpy, no Slack or SQL here: the writer and every reader share it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bot.errors import StoreError
+
+if TYPE_CHECKING:
+    from bot.costs.rollup import DailyAmounts
 
 WIDTH = 8  # bytes an amount
 
@@ -59,3 +63,42 @@ def decode(blobs: Sequence[bytes], days: Sequence[int] | np.ndarray) -> np.ndarr
     if not bool(np.all(amounts[compact] == 1)):
         raise StoreError("a daily vector in the store does not match its number of days")
     return np.repeat(joined, np.repeat(np.where(compact, days, 1), amounts))
+
+
+class DailyVectors:
+    """Per-key daily amounts as dense int64 vectors (little-endian bytes for SQLite BLOBs).
+
+    The effective and list vectors are stored as NULL when they equal the billed
+    one (on-demand usage, most of a bill), which halves what is written.
+    """
+
+    def __init__(self, daily: DailyAmounts) -> None:
+        idx = daily.index
+        n = len(idx)
+        starts = np.flatnonzero(np.r_[True, idx[1:] != idx[:-1]]) if n else np.zeros(0, np.int64)
+        ends = np.r_[starts[1:], n].astype(np.int64)
+        self.keys = idx[starts]
+        first = daily.day[starts].astype(np.int64)
+        span = daily.day[ends - 1].astype(np.int64) - first + 1
+        offsets = np.r_[0, np.cumsum(span)].astype(np.int64)
+        row_key = np.repeat(np.arange(len(starts)), ends - starts)
+        position = offsets[row_key] + (daily.day - first[row_key])
+        columns: list[list[object]] = [first.tolist(), (first + span - 1).tolist(), span.tolist()]
+        columns.append(np.add.reduceat(daily.lines, starts).tolist() if n else [])
+        billed_flat: np.ndarray | None = None
+        blobs: list[list[object]] = []
+        for amounts in (daily.billed, daily.effective, daily.list):
+            columns.append(np.add.reduceat(amounts, starts).tolist() if n else [])
+            flat = np.zeros(int(offsets[-1]), dtype="<i8")
+            flat[position] = amounts
+            if billed_flat is None:
+                billed_flat = flat
+                blobs.append(encode(flat, offsets, np.ones(len(starts), dtype=bool)))
+                continue
+            differs = (
+                np.add.reduceat((flat != billed_flat).astype(np.int64), offsets[:-1]) != 0
+                if len(starts)
+                else np.zeros(0, bool)
+            )
+            blobs.append(encode(flat, offsets, differs))  # most equal the billed one
+        self.columns = columns + blobs

@@ -122,6 +122,39 @@ def test_workers_and_units_give_the_same_store_as_one_process(
     ]
 
 
+def test_charge_vectors_made_by_a_reader_for_a_whole_part_store_what_the_writer_would(
+    bill: pa.Table, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A billing period in one file and one unit: its reader makes the charges' daily
+    vectors instead of the writer (off the writer's path). The store must be the same as
+    when the period is cut into many units and the writer makes them."""
+    export = tmp_path / "by-period"
+    files = write_cur2(bill, export)
+    assert len(files) == 3  # one file a billing period
+    for path in files:  # row groups small enough to cut a file into units below
+        pq.write_table(pq.read_table(path), path, row_group_size=97)
+    ready: list[bool] = []
+    replace = CostStore._replace
+
+    def spying(self: CostStore, *args: object) -> object:
+        ready.append(args[-1] is not None)
+        return replace(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(CostStore, "_replace", spying)
+    for workers in (0, 1):
+        ingest_into(tmp_path / f"whole{workers}.db", export, workers=workers)
+    assert ready == [True] * 6
+    ready.clear()
+    monkeypatch.setattr(ingest_module, "MIN_UNIT_ROWS", 150)  # several units a period
+    ingest_into(tmp_path / "cut.db", export, workers=1)
+    assert ready[1:] == [False, False]  # (the first period holds a few days: one unit still)
+    cut = contents(tmp_path / "cut.db")
+    for workers in (0, 1):
+        whole = contents(tmp_path / f"whole{workers}.db")
+        for table in TABLES:
+            assert whole[table] == cut[table], table
+
+
 def _with_bad_amount(path: Path, row: int) -> None:
     """Put the text ``"oops"`` in ``line_item_unblended_cost`` on one line of the file."""
     table = pq.read_table(path)
