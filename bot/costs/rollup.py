@@ -423,6 +423,14 @@ class CellSums:
             self.index = self.present // span
             self.day = (self.present % span + low).astype(np.int32)
             self._size = size
+            # Rows alone in their cell are placed by plain assignment (no GIL held, unlike
+            # np.add.at, which a reader thread's roll-up otherwise holds it through); only
+            # rows sharing a cell are added with np.add.at.
+            self._shared: np.ndarray | None = None
+            if len(self.present) < self.rows:
+                shared = counts[self.grid] > 1
+                self._shared = np.flatnonzero(shared)
+                self._alone = np.flatnonzero(~shared)
             return
         cell = (index.astype(np.int64) << DAY_BITS) | (day.astype(np.int64) - low)
         steps = np.diff(cell)
@@ -442,7 +450,12 @@ class CellSums:
             return np.zeros(0, dtype=np.int64)
         if self.grid is not None:
             sums = np.zeros(self._size, dtype=np.int64)
-            np.add.at(sums, self.grid, values.astype(np.int64, copy=False))
+            values = values.astype(np.int64, copy=False)
+            if self._shared is None:  # one row a cell
+                sums[self.grid] = values
+            else:
+                sums[self.grid[self._alone]] = values[self._alone]
+                np.add.at(sums, self.grid[self._shared], values[self._shared])
             return sums[self.present]
         ordered = values if self.order is None else values[self.order]
         return np.add.reduceat(ordered.astype(np.int64, copy=False), self.starts)
