@@ -451,13 +451,12 @@ class CostStore:
         file_info: dict[tuple[str, str, str, str], DeliveryInfo],
         replaced: dict[tuple[str, str, str, str], list[str]],
     ) -> list[DeliveryStats]:
-        import numpy as np
-
-        which = key_delivery[daily.index] if len(daily.index) else np.zeros(0, np.int64)
+        one = len(deliveries) == 1  # the usual part: every row is the delivery's, no masks
+        which = None if one else key_delivery[daily.index]
         out = []
         for i, delivery in enumerate(deliveries):
             export, provider, account, period = delivery
-            m = which == i
+            m = slice(None) if which is None else which == i
             info = file_info.get(delivery) or DeliveryInfo("unknown", (), 0, 0)
             days = daily.day[m]
             out.append(
