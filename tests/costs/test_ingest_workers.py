@@ -360,6 +360,48 @@ def test_a_first_ingest_beside_another_connection_stays_in_the_wal_and_the_reade
     assert _journal_and_orphans(db) == ("wal", [])
 
 
+def test_a_first_ingest_killed_midway_leaves_an_empty_store_that_opens_in_the_wal(
+    cut_export: Path, tmp_path: Path
+) -> None:
+    """The process dies after writing a part of a first load (rollback journal): the next
+    open rolls the hot journal back, so the store holds nothing of it, and is in the WAL
+    again; a new ingest then loads the whole bill."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "s.db"
+    script = (
+        "import os, sys\n"
+        "from bot.costs.ingest import ingest\n"
+        "from bot.costs.store import CostStore\n"
+        "store = CostStore(sys.argv[1])\n"
+        "real = CostStore._replace\n"
+        "calls = []\n"
+        "def dying(self, *args):\n"
+        "    calls.append(1)\n"
+        "    if len(calls) == 2:\n"
+        "        os._exit(3)  # the first part is written, uncommitted\n"
+        "    return real(self, *args)\n"
+        "CostStore._replace = dying\n"
+        "ingest(store, [sys.argv[2]], allocation_tags=('team',), aliases={}, workers=0)\n"
+    )
+    died = subprocess.run(
+        [sys.executable, "-c", script, str(db), str(cut_export)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert died.returncode == 3, died.stderr
+    assert Path(f"{db}-journal").exists()  # a hot journal: the load was in the rollback journal
+    store = CostStore(db)
+    assert store.conn.execute("SELECT count(*) FROM charges").fetchone() == (0,)
+    assert store.conn.execute("SELECT count(*) FROM deliveries").fetchone() == (0,)
+    assert store.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    store.close()
+    assert ingest_into(db, cut_export, workers=0).rows_read > 0
+    assert _journal_and_orphans(db) == ("wal", [])
+
+
 def test_a_small_local_input_is_read_in_this_process_and_a_large_one_in_a_pool(
     cut_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
