@@ -360,10 +360,15 @@ class Services:
 
 
 def build_services(
-    settings: Settings, *, clock: Callable[[], datetime] = utc_now, create_store: bool = True
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    create_store: bool = True,
+    serving: bool = False,
 ) -> Services:
-    """Build the services for these settings."""
-    store = CostStore(settings.db_path, create=create_store)
+    """Build the services for these settings (``serving``: for the Slack bot, whose
+    listeners read the store while its scheduled syncs write it)."""
+    store = CostStore(settings.db_path, create=create_store, shared=serving)
     engine = CostQueryEngine(
         store,
         allocation_tags=settings.allocation_tags,

@@ -117,7 +117,7 @@ def serve(
     closed. ``on_ready`` receives the running :class:`Runtime` (ports, mode) once serving.
     """
     mode = check_slack_settings(settings)
-    services = build_services(settings)
+    services = build_services(settings, serving=True)
     try:
         client = web_client(settings)
         try:

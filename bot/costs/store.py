@@ -108,8 +108,11 @@ class DeliveryStats:
 class CostStore:
     """Open (and migrate) a cost store file."""
 
-    def __init__(self, path: Path | str, *, create: bool = True) -> None:
+    def __init__(self, path: Path | str, *, create: bool = True, shared: bool = False) -> None:
+        """``shared``: threads of this process (a serving bot's listeners) may open
+        connections at any moment, so a first load never takes the store to itself."""
         self.path = Path(path)
+        self.shared = shared
         if not create and not self.path.exists():
             raise StoreError(f"no cost store at {self.path}; run `costbot ingest` first")
         self._local = threading.local()
@@ -246,7 +249,7 @@ class CostStore:
         # WAL instead of holding up to 256 MiB of them beside the roll-up (issue 18).
         conn.execute(f"PRAGMA cache_size=-{_WRITE_CACHE_KIB}")
         first_load = conn.execute("SELECT 1 FROM charges LIMIT 1").fetchone() is None
-        journal = self._begin_first_load() if first_load else False
+        journal = self._begin_first_load(private=not self.shared) if first_load else False
         conn.execute("BEGIN IMMEDIATE")
         self._written = {}
         try:
@@ -264,7 +267,7 @@ class CostStore:
             if first_load:
                 self._end_first_load(journal)
 
-    def _begin_first_load(self) -> bool:
+    def _begin_first_load(self, *, private: bool) -> bool:
         """Set up a first load (a store with no charges): no per-row foreign-key checks,
         and a rollback journal when no other connection has the store open.
 
@@ -276,11 +279,14 @@ class CostStore:
         at the end of the bench org's ingest). A rollback journal writes new pages
         once, and journals only the few pages that existed. Leaving the WAL needs
         the store to itself: with another connection open (a bot answering) the
-        attempt fails at once and the load stays in the WAL. Returns whether the
-        journal was switched.
+        attempt fails at once and the load stays in the WAL; a ``shared`` store (a
+        serving bot, whose listeners open connections when questions come) does not
+        try. Returns whether the journal was switched.
         """
         conn = self.conn
         conn.execute("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction: set before
+        if not private:
+            return False
         conn.execute("PRAGMA busy_timeout=0")
         try:
             mode = conn.execute("PRAGMA journal_mode=DELETE").fetchone()[0]

@@ -282,9 +282,9 @@ def _journal_and_orphans(path: Path) -> tuple[str, list[tuple[object, ...]]]:
         conn.close()
 
 
-def _modes_while_writing(db: Path, export: Path) -> list[tuple[str, int]]:
+def _modes_while_writing(db: Path, export: Path, shared: bool = False) -> list[tuple[str, int]]:
     """Ingest ``export``; return the journal mode and foreign-key setting at each write."""
-    store = CostStore(db)
+    store = CostStore(db, shared=shared)
     seen: list[tuple[str, int]] = []
     replace = store._replace
 
@@ -320,6 +320,10 @@ def test_a_first_ingest_loads_without_the_wal_and_leaves_the_store_in_it_with_ev
     # A store that holds charges: a sync adds to it in the WAL, with the checks on.
     assert set(_modes_while_writing(db, cut_export)) == {("wal", 1)}
     assert _journal_and_orphans(db) == ("wal", [])
+    # A serving bot's store (listeners may open connections at any moment): the WAL stays.
+    served = tmp_path / "served.db"
+    assert set(_modes_while_writing(served, cut_export, shared=True)) == {("wal", 0)}
+    assert _journal_and_orphans(served) == ("wal", [])
 
     broken = tmp_path / "broken"
     path = write_cur2(bill.slice(0, 1000), broken / "cur2.parquet")[0]

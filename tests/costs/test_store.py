@@ -78,3 +78,20 @@ def test_charge_vectors_are_written_as_blobs_byte_for_byte_and_a_missing_one_as_
     assert [r[3] for r in rows] == b
     assert {r[4] for r in rows} == {"blob"}
     assert {r[5] for r in rows} == {"blob", "null"}
+
+
+def test_the_serving_bot_builds_a_shared_store_and_the_cli_a_private_one(tmp_path: Path) -> None:
+    """The bot's listeners open connections whenever questions come: its store is shared,
+    so a first load there stays in the WAL; the CLI's ingest may take the store to itself."""
+    from bot.services import build_services
+    from bot.settings import Settings
+
+    settings = Settings.from_env({"COSTBOT_DB": str(tmp_path / "s.db")})
+    served = build_services(settings, serving=True)
+    cli = build_services(settings)
+    try:
+        assert served.store.shared is True
+        assert cli.store.shared is False
+    finally:
+        served.close()
+        cli.close()
