@@ -61,6 +61,9 @@ MEMORY_MB = 1024
 # hold): it then catches up with its writes and builds the deferred indexes while they read,
 # instead of ending with a second and a half of writing alone after them (issue 18's
 # timeline of the bench org).
+# A one-unit part of at most this many lines gets its charge vectors from its reader: all
+# at once, so bounded (a CUR 2.0 month of 20 000 resources is about 615 000 lines).
+VECTOR_UNIT_ROWS = 1 << 20
 LAST_UNITS_FOR_READERS = 1
 
 
@@ -412,8 +415,11 @@ _Planned = tuple[int, DataFile, Unit]  # (part number, file, unit)
 def _plan_local(split: Sequence[Sequence[DataFile]], options: _UnitOptions) -> list[_Planned]:
     """Cut every local file into units up front (Parquet footers only).
 
-    A part read as a single unit is marked so: its reader also makes the charge
-    vectors the writer would otherwise make (issue 18: work off the writer's path).
+    A part read as a single unit of at most ``VECTOR_UNIT_ROWS`` lines (known from
+    the Parquet footer) is marked so: its reader also makes the charge vectors the
+    writer would otherwise make (issue 18: work off the writer's path). Larger or
+    unknown (CSV) units leave them to the writer, which makes them a slice at a time
+    so that memory stays flat.
     """
     planned = [
         (i, f, unit)
@@ -423,7 +429,13 @@ def _plan_local(split: Sequence[Sequence[DataFile]], options: _UnitOptions) -> l
     ]
     units_in = Counter(i for i, _, _ in planned)
     return [
-        (i, f, replace(unit, whole_part=True) if units_in[i] == 1 else unit)
+        (
+            i,
+            f,
+            replace(unit, whole_part=True)
+            if units_in[i] == 1 and 0 < unit.rows <= VECTOR_UNIT_ROWS
+            else unit,
+        )
         for i, f, unit in planned
     ]
 

@@ -400,8 +400,9 @@ class CellSums:
     """Sum rows by (index, day), exactly, into cells ordered by (index, day).
 
     Where the (index, day) grid is not much larger than the rows (a unit's
-    charges over its month), each column is summed straight into the grid with
-    ``np.add.at`` in int64 (exact, one pass, no sort). Otherwise rows are sorted
+    charges over its month), each column is summed straight into the grid in
+    int64 (exact, no sort): rows alone in their cell by plain assignment, rows
+    sharing one with ``np.add.at``. Otherwise rows are sorted
     by one int64 made of the index and the day, and each run of equal cells is
     summed with ``np.add.reduceat``; input already in order (a unit's sums) is
     not sorted again. Each column is summed on its own (:meth:`total`), so a

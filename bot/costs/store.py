@@ -133,8 +133,9 @@ class CostStore:
             # A first ingest in another process holds the store to itself (see
             # writing()); it is minutes at most, and nothing was in the store before it.
             raise StoreError(
-                f"{self.path} is locked by another process (a first ingest loads an empty "
-                "store with it to itself); try again when that ingest has finished"
+                f"{self.path} is locked by another process (most likely a first ingest, "
+                "which loads an empty store with it to itself); try again when that "
+                "ingest has finished"
             ) from exc
         except sqlite3.DatabaseError as exc:
             self.close()
@@ -248,17 +249,29 @@ class CostStore:
         # A smaller page cache while writing: SQLite spills the transaction's pages to the
         # WAL instead of holding up to 256 MiB of them beside the roll-up (issue 18).
         conn.execute(f"PRAGMA cache_size=-{_WRITE_CACHE_KIB}")
-        first_load = conn.execute("SELECT 1 FROM charges LIMIT 1").fetchone() is None
-        journal = self._begin_first_load(private=not self.shared) if first_load else False
-        conn.execute("BEGIN IMMEDIATE")
-        self._written = {}
+        first_load = journal = began = False
         try:
+            first_load = self._holds_no_charges()
+            journal = self._begin_first_load(private=not self.shared) if first_load else False
+            conn.execute("BEGIN IMMEDIATE")
+            began = True
+            if first_load and not self._holds_no_charges():
+                # Another writer loaded the store between the look and the lock: write as
+                # any sync does (checks on, indexes kept), which needs a fresh transaction.
+                conn.execute("ROLLBACK")
+                began = False
+                self._end_first_load(journal)
+                first_load = journal = False
+                conn.execute("BEGIN IMMEDIATE")
+                began = True
+            self._written = {}
             self._deferred = self._defer_charge_indexes() if first_load else []
             yield self
             self.build_deferred_indexes()
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if began:
+                conn.execute("ROLLBACK")
             raise
         finally:
             self._written = None
@@ -266,6 +279,9 @@ class CostStore:
             conn.execute(f"PRAGMA cache_size=-{_READ_CACHE_KIB}")
             if first_load:
                 self._end_first_load(journal)
+
+    def _holds_no_charges(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM charges LIMIT 1").fetchone() is None
 
     def _begin_first_load(self, *, private: bool) -> bool:
         """Set up a first load (a store with no charges): no per-row foreign-key checks,
@@ -278,8 +294,9 @@ class CostStore:
         log, then to the file at the checkpoint after the commit (about 0.4 s alone
         at the end of the bench org's ingest). A rollback journal writes new pages
         once, and journals only the few pages that existed. Leaving the WAL needs
-        the store to itself: with another connection open (a bot answering) the
-        attempt fails at once and the load stays in the WAL; a ``shared`` store (a
+        the store to itself: with another connection holding it open (any
+        ``CostStore`` reads it on opening; a bot answering) the attempt fails at
+        once and the load stays in the WAL; a ``shared`` store (a
         serving bot, whose listeners open connections when questions come) does not
         try. Returns whether the journal was switched.
         """
@@ -319,7 +336,8 @@ class CostStore:
             self.conn.execute(sql)
 
     def _defer_charge_indexes(self) -> list[str]:
-        """Drop the indexes of an empty ``charges`` table for this write; return their SQL.
+        """Drop the ``charges`` indexes for this write; return their SQL. Only for a first
+        load: :meth:`writing` has checked, inside the transaction, that the table is empty.
 
         A first ingest loads every charge at once, and SQLite builds an index
         over loaded rows in one sorted pass much faster than it maintains it

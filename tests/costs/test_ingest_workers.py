@@ -329,11 +329,57 @@ def test_a_first_ingest_loads_without_the_wal_and_leaves_the_store_in_it_with_ev
     path = write_cur2(bill.slice(0, 1000), broken / "cur2.parquet")[0]
     _with_bad_amount(path, 700)
     fresh = tmp_path / "f.db"
+    store = CostStore(fresh)
     with pytest.raises(IngestError):
-        ingest_into(fresh, broken, workers=0, strict=True)
+        ingest(store, [str(broken)], allocation_tags=TAGS, aliases={}, workers=0, strict=True)
+    assert store.conn.execute("PRAGMA foreign_keys").fetchone() == (1,)  # rolled back: on
+    store.close()
     assert _journal_and_orphans(fresh) == ("wal", [])
     conn = sqlite3.connect(fresh)
     assert conn.execute("SELECT count(*) FROM charges").fetchone() == (0,)
+    conn.close()
+
+
+def test_a_first_ingest_that_cannot_take_the_write_lock_leaves_the_connection_as_it_was(
+    cut_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer holds the lock past the busy timeout: the ingest fails, and the
+    store's connection has its foreign-key checks on again, in the WAL, able to write."""
+    db = tmp_path / "s.db"
+    monkeypatch.setattr(store_module, "_BUSY_TIMEOUT_MS", 50)
+    store = CostStore(db)
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        ingest(store, [str(cut_export)], allocation_tags=TAGS, aliases={}, workers=0)
+    other.execute("ROLLBACK")
+    other.close()
+    assert store.conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
+    assert store.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert not store.conn.in_transaction
+    ingest(store, [str(cut_export)], allocation_tags=TAGS, aliases={}, workers=0)
+    store.close()
+    assert _journal_and_orphans(db) == ("wal", [])
+
+
+def test_a_store_loaded_by_another_writer_before_the_lock_is_written_as_a_sync(
+    cut_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Empty when looked at, filled by another writer before the write lock: the ingest
+    must not drop the filled table's indexes or write without checks."""
+    db = tmp_path / "s.db"
+    ingest_into(db, cut_export, workers=0)  # the other writer's load
+    declared = _charge_indexes(db)
+    looks = iter([True])  # the first look (before the lock) sees an empty store
+    real = CostStore._holds_no_charges
+    monkeypatch.setattr(
+        CostStore, "_holds_no_charges", lambda self: next(looks, None) or real(self)
+    )
+    assert set(_modes_while_writing(db, cut_export)) == {("wal", 1)}
+    assert _charge_indexes(db) == declared
+    assert _journal_and_orphans(db) == ("wal", [])
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     conn.close()
 
 

@@ -95,3 +95,31 @@ def test_the_serving_bot_builds_a_shared_store_and_the_cli_a_private_one(tmp_pat
     finally:
         served.close()
         cli.close()
+
+
+def test_serve_builds_its_services_for_serving(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.slack_app as slack_app
+    from bot.settings import Settings
+
+    asked: list[dict[str, object]] = []
+
+    class Built(Exception):
+        pass
+
+    def building(settings: object, **kwargs: object) -> object:
+        asked.append(kwargs)
+        raise Built  # stop here: only how the services are built is checked
+
+    monkeypatch.setattr(slack_app, "build_services", building)
+    settings = Settings.from_env(
+        {
+            "COSTBOT_DB": str(tmp_path / "s.db"),
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": "secret",
+        }
+    )
+    with pytest.raises(Built):
+        slack_app.serve(settings)
+    assert asked == [{"serving": True}]
