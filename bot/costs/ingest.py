@@ -61,10 +61,10 @@ MEMORY_MB = 1024
 # hold): it then catches up with its writes and builds the deferred indexes while they read,
 # instead of ending with a second and a half of writing alone after them (issue 18's
 # timeline of the bench org).
+LAST_UNITS_FOR_READERS = 1
 # A one-unit part of at most this many lines gets its charge vectors from its reader: all
 # at once, so bounded (a CUR 2.0 month of 20 000 resources is about 615 000 lines).
 VECTOR_UNIT_ROWS = 1 << 20
-LAST_UNITS_FOR_READERS = 1
 
 
 class RemoteFiles(Protocol):

@@ -126,19 +126,16 @@ class CostStore:
 
             if not up_to_date(self.conn):  # plain sqlite3: a question never imports sqlite-utils
                 apply_migrations(self.db)
-        except sqlite3.OperationalError as exc:
-            self.close()
-            if "locked" not in str(exc):
-                raise StoreError(f"{self.path} is not a costbot store ({exc})") from exc
-            # A first ingest in another process holds the store to itself (see
-            # writing()); it is minutes at most, and nothing was in the store before it.
-            raise StoreError(
-                f"{self.path} is locked by another process (most likely a first ingest, "
-                "which loads an empty store with it to itself); try again when that "
-                "ingest has finished"
-            ) from exc
         except sqlite3.DatabaseError as exc:
             self.close()
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                # A first ingest in another process holds the store to itself (see
+                # writing()); it is minutes at most, and nothing was in the store before it.
+                raise StoreError(
+                    f"{self.path} is locked by another process (most likely a first ingest, "
+                    "which loads an empty store with it to itself); try again when that "
+                    "ingest has finished"
+                ) from exc
             raise StoreError(f"{self.path} is not a costbot store ({exc})") from exc
 
     @property
@@ -439,8 +436,12 @@ class CostStore:
 
         # Vectors a reader made for the whole of a one-unit part, or a slice at a time here
         # (flat memory: a part merged from several units can hold millions of charge-days).
-        made = [ready] if ready is not None else ()
-        for vectors in made or map(DailyVectors, _key_chunks(daily, _CELLS_PER_CHUNK)):
+        slices: Iterable[DailyVectors] = (
+            [ready]
+            if ready is not None
+            else map(DailyVectors, _key_chunks(daily, _CELLS_PER_CHUNK))
+        )
+        for vectors in slices:
             charged = list(map(keys.__getitem__, vectors.keys.tolist()))  # keys with amounts
             of_delivery = key_delivery[vectors.keys]
             # Built column by column (numpy takes and C-level maps, no per-row tuples).
