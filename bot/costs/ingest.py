@@ -351,8 +351,10 @@ def _unit_runner(
     (a worker process held about 400 MB) and without pickling every unit's
     sums across (issue 18 measured both). The readers run at most a few units
     ahead of the writer; when the next result is not ready, the writer reads a
-    unit itself rather than wait, except for the last few units: then it calls
-    ``idle`` once (the ingest builds its deferred indexes there) and waits.
+    unit itself rather than wait (one queued for the readers that none has
+    started, if any: its result is wanted sooner), except for the last few
+    units: then it calls ``idle`` once (the ingest builds its deferred indexes
+    there) and waits.
     """
     if workers < 1:
         yield lambda units: map(read_unit, units)
@@ -362,34 +364,49 @@ def _unit_runner(
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="costbot-ingest")
 
     def run(units: Sequence[Unit]) -> Iterator[UnitResult]:
-        waiting: deque[tuple[Future[UnitResult], bool]] = deque()  # (result, read here)
+        # (result, read here, unit); a unit the pool has not started may be taken back
+        waiting: deque[tuple[Future[UnitResult], bool, Unit]] = deque()
         todo = iter(units)
         for unit in itertools.islice(todo, workers + 1):
-            waiting.append((pool.submit(read_unit, unit), False))
+            waiting.append((pool.submit(read_unit, unit), False, unit))
         given = len(waiting)  # units handed out so far
         idled = False
         while waiting:
-            head, _ = waiting[0]
+            head = waiting[0][0]
             near_end = len(units) - given <= LAST_UNITS_FOR_READERS
-            if not head.done() and not near_end and not any(here for _, here in waiting):
-                # The writer would only wait: it reads the next unit itself meanwhile
-                # (holding at most one such result, so memory stays bounded). Its
-                # error, if any, is raised in unit order, like the readers'.
+            if not head.done() and not near_end and not any(here for _, here, _ in waiting):
+                # The writer would only wait: it reads a unit itself meanwhile (holding at
+                # most one such result, so memory stays bounded). Its error, if any, is
+                # raised in unit order, like the readers'.
+                # First choice: the earliest unit handed to the readers that none has
+                # started (taken back from their queue, which gets the next one instead):
+                # its result is wanted sooner than the next one's would be.
+                taken = next(
+                    (i for i, (f, here, _) in enumerate(waiting) if not here and f.cancel()),
+                    None,
+                )
                 following = next(todo, None)
                 if following is not None:
                     given += 1
-                    waiting.append((_read_here(following), True))
+                if taken is not None:
+                    if following is not None:
+                        waiting.append((pool.submit(read_unit, following), False, following))
+                    unit = waiting[taken][2]
+                    waiting[taken] = (_read_here(unit), True, unit)
+                    continue
+                if following is not None:
+                    waiting.append((_read_here(following), True, following))
                     continue
             if near_end and not head.done() and not idled:
                 idle()  # the writer would only wait: it does the work saved for the end
                 idled = True
-            head, here = waiting.popleft()
+            first, here, _ = waiting.popleft()
             if not here:
                 following = next(todo, None)  # the readers have room for one more unit
                 if following is not None:
                     given += 1
-                    waiting.append((pool.submit(read_unit, following), False))
-            yield head.result()
+                    waiting.append((pool.submit(read_unit, following), False, following))
+            yield first.result()
 
     try:
         yield run

@@ -209,13 +209,13 @@ def test_strict_stops_at_the_bad_row_and_leaves_the_store_as_it_was(
 def test_strict_names_the_first_bad_row_even_when_the_writer_read_a_later_unit_itself(
     bill: pa.Table, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The writer reads the next unit itself while a reader is busy; that unit's bad row
-    must not win over an earlier unit's."""
+    """The writer reads a later unit itself while the reader is busy with the first; that
+    unit's bad row must not win over the first unit's, found later in time."""
     folder = tmp_path / "broken"
     path = write_cur2(bill.slice(0, 1000), folder / "cur2.parquet")[0]
     table = pq.read_table(path)
     costs = [str(v) for v in table.column("line_item_unblended_cost").to_pylist()]
-    costs[250] = costs[450] = "oops"  # units of two row groups (194 lines): units 2 and 3
+    costs[50] = costs[250] = "oops"  # units of two row groups (194 lines): units 1 and 2
     i = table.schema.get_field_index("line_item_unblended_cost")
     table = table.set_column(i, "line_item_unblended_cost", pa.array(costs, pa.string()))
     pq.write_table(table, path, row_group_size=97)
@@ -230,9 +230,44 @@ def test_strict_names_the_first_bad_row_even_when_the_writer_read_a_later_unit_i
         return plain(unit)
 
     monkeypatch.setattr(ingest_module, "read_unit", slow_first)
-    with pytest.raises(IngestError, match=r"cur2\.parquet: row 251, .*--strict"):
+    with pytest.raises(IngestError, match=r"cur2\.parquet: row 51, .*--strict"):
         ingest_into(tmp_path / "s.db", folder, workers=1, strict=True)
-    assert read_by[388] == threading.main_thread().name  # unit 3 (row 451) was read here
+    # Both units were handed to the reader first; the writer took one back from its queue
+    # (usually unit 2; unit 1 when it got there before the reader started): the two bad rows
+    # were found in different threads, the slow unit 1's last.
+    assert read_by[0] != read_by[194]
+    assert threading.main_thread().name in (read_by[0], read_by[194])
+
+
+def test_the_writer_takes_back_the_unit_queued_for_a_busy_reader_and_the_store_is_the_same(
+    cut_export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rather than wait for a busy reader, the writer reads the unit queued next for it (its
+    result is the one wanted soonest); units are still merged in their order."""
+    ingest_into(tmp_path / "one.db", cut_export, workers=0)
+    monkeypatch.setattr(ingest_module, "MIN_UNIT_ROWS", 150)
+    read_by: dict[tuple[str, int], str] = {}
+    plain = ingest_module.read_unit
+    order: list[tuple[str, int]] = []
+
+    def slow_first(unit: units_module.Unit) -> units_module.UnitResult:
+        read_by[(unit.name, unit.row_offset)] = threading.current_thread().name
+        if not order:
+            order.append((unit.name, unit.row_offset))
+        if (unit.name, unit.row_offset) == order[0]:
+            time.sleep(0.5)  # whoever reads the first unit is busy with it
+        return plain(unit)
+
+    monkeypatch.setattr(ingest_module, "read_unit", slow_first)
+    ingest_into(tmp_path / "pool.db", cut_export, workers=1)
+    units = sorted(read_by)  # files and offsets in unit order
+    # The reader is handed the first two units; the writer, rather than wait, took one back
+    # from its queue (the second, or the first when it got there before the reader started).
+    assert {read_by[units[0]], read_by[units[1]]} == {
+        "costbot-ingest_0",
+        threading.main_thread().name,
+    }
+    assert contents(tmp_path / "pool.db") == contents(tmp_path / "one.db")
 
 
 def _charge_indexes(path: Path) -> list[tuple[str, str]]:
