@@ -407,6 +407,7 @@ def _unit_runner(
                     given += 1
                     waiting.append((pool.submit(read_unit, following), False, following))
             yield first.result()
+            del first  # the future holds its result: not kept while the next unit is read
 
     try:
         yield run

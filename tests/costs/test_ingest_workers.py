@@ -10,9 +10,11 @@ as it was.
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import threading
 import time
+import weakref
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -30,7 +32,7 @@ import bot.costs.units as units_module
 from bot.cli import main
 from bot.costs.exports import write_cur2
 from bot.costs.ingest import ingest
-from bot.costs.readers.common import IngestError
+from bot.costs.readers.common import IngestError, ReadReport
 from bot.costs.sample import generate_org
 from bot.costs.store import CostStore
 from bot.errors import SettingsError
@@ -571,3 +573,30 @@ def test_costbot_ingest_memory_mb_setting() -> None:
     for bad in ("100", "lots", "-5"):
         with pytest.raises(SettingsError, match="COSTBOT_INGEST_MEMORY_MB"):
             Settings.from_env({"COSTBOT_INGEST_MEMORY_MB": bad})
+
+
+def test_a_result_handed_on_is_not_kept_while_the_writer_reads_the_next_unit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Memory stays bounded: once the writer has taken a unit's result (and written it), the
+    runner holds no reference to it while it reads another unit itself."""
+    handed: list[weakref.ref[units_module.UnitResult]] = []
+    alive_when_read_here: list[int] = []
+
+    def read(unit: units_module.Unit) -> units_module.UnitResult:
+        if threading.current_thread() is threading.main_thread():
+            gc.collect()
+            alive_when_read_here.append(sum(ref() is not None for ref in handed))
+        else:
+            time.sleep(0.05)  # a slow reader: the writer reads units itself meanwhile
+        return units_module.UnitResult(ReadReport(unit.name, "test"))
+
+    monkeypatch.setattr(ingest_module, "read_unit", read)
+    units = [units_module.Unit(f"u{i}", f"u{i}", "", None, False, (), ()) for i in range(12)]
+    with ingest_module._unit_runner(1) as run:
+        for result in run(units):
+            assert result.report.file == units[len(handed)].name  # in unit order
+            handed.append(weakref.ref(result))
+            del result
+    assert len(handed) == len(units)
+    assert alive_when_read_here and not any(alive_when_read_here)
