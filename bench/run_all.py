@@ -109,7 +109,7 @@ def render(data: dict[str, object]) -> str:
 
 
 NOTES = [
-    "Measured on 2026-11-29 on an otherwise quiet machine (load average about 1 before each "
+    "Measured on 2026-11-30 on an otherwise quiet machine (load average about 1 before each "
     "run; the benchmark's own processes are the load). Earlier figures on this page were "
     "taken while other sessions shared the two cores and were several times slower.",
     "Ingest (issue 18) cuts every file into units: the file, or a run of its Parquet row "
@@ -122,7 +122,8 @@ NOTES = [
     "their planned order and writes it, all in one transaction. Units are read by reader "
     "threads when there are 64 MB of local Parquet or more, as many as the cores and "
     "COSTBOT_INGEST_MEMORY_MB (1 GB) allow by an estimate from the Parquet footers, and by "
-    "the writing thread whenever the next result is not ready, except the last unit, which "
+    "the writing thread whenever the next result is not ready (first one queued for a "
+    "reader that none has started), except the last unit, which "
     "it leaves to the readers while it catches up and builds the deferred indexes: on the "
     "bench org that is one reader beside the writer; at x4 (a month of 2.5 M lines in 1 "
     "M-line row groups) none. `--workers N` asks for N. The store is the same, row for row "
@@ -169,7 +170,35 @@ NOTES = [
     "longer in wall time at the same CPU. Both threads are busy to the end, so only less "
     "work helps: the per-line work out of Python (a compiled extension) or a store that "
     "writes far less per charge (a schema change), both design decisions not taken here.",
-    "Tried this session and dropped (alternating pairs; this machine drifts by a quarter): "
+    "Fifth session on the ingest (2026-11-30): when the writing thread would wait, it takes "
+    "back the earliest unit queued for a reader that none has started (Future.cancel) "
+    "instead of reading one further ahead: that result is wanted soonest, and the reader's "
+    "queue gets the next unit in its place. Alternating runs at x1: 5.70 s vs 5.97 s mean "
+    "over four triples (single runs vary by +-0.3 s here). A first version kept each "
+    "handed-on result alive (the runner held its future) while the writer read on: 35 MB "
+    "more at the peak; found by measuring, fixed, and tested "
+    "(tests/costs/test_ingest_workers.py).",
+    "Measured toward 1.5 M rows/s in the fifth session, and dropped: reading the product map "
+    "on its own and only as far as product names require (a unit decodes in 119 ms without "
+    "the map, 152 ms with it, but the bench's monthly fee lines come last in each file, so "
+    "the whole map was decoded anyway: 6.55 s vs 5.99 s); numba (importing it costs "
+    "0.25-0.37 s and a cached kernel's first call 0.38-0.45 s in every process: about 0.7 s "
+    "of the 5 s before any work); compiled C kernels for the roll-up's cell sums and "
+    "distinct-row numbering (a prototype outside the repository, gcc and ctypes): cell sums "
+    "27 ms vs 42 ms a unit for charges and 4 ms vs 17 ms for groups, numbering about 4x "
+    "faster, about 50 ms less CPU per unit of 530 ms, 0.6 s in all: the work is bound by "
+    "memory, which compiled steps do not remove; glibc arenas capped at two "
+    "(MALLOC_ARENA_MAX) for two readers: no lower peak, slower; the writer holding two "
+    "results of its own: 40 MB more, no faster.",
+    "What 1.5 M rows/s would take: Parquet decoding is about 0.15 s of CPU a unit (1.8 s in "
+    "all, in Arrow) and SQLite's inserts, indexes and commit about 2 s, so the per-line "
+    "conversion and roll-up (about 0.38 s a unit now, numpy and Python) would have to fall "
+    "to about 0.1 s a unit: one compiled pass from decoded columns to (charge, day) cells, "
+    "not faster steps, or a store that writes far less per charge. Both are design "
+    "decisions for the project (a native extension changes how costbot installs; a schema "
+    "change touches every query); the ratio to DuckDB (<= 0.7x) is met.",
+    "Tried in the fourth session and dropped (alternating pairs; this machine drifts by a "
+    "quarter): "
     "a reader process instead of a reader thread (fork, results pickled back: no faster, "
     "130 MB more); an SQLite page size of 8 or 16 KiB; a bigger page cache or SQLite sorter "
     "threads for the index build; binding per-statement constants once (numbered "
