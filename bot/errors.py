@@ -15,3 +15,7 @@ class SettingsError(CostbotError):
 
 class StoreError(CostbotError):
     """The cost store cannot be opened or is not a costbot store."""
+
+
+class StoreLocked(StoreError):
+    """Another process holds the store to itself (a first ingest loading an empty store)."""

@@ -25,7 +25,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
-from bot.errors import SettingsError
+from bot.errors import SettingsError, StoreLocked
 from bot.http_server import WebServer
 from bot.metrics import parse_iso
 from bot.services import Services, build_services
@@ -117,7 +117,9 @@ def serve(
     closed. ``on_ready`` receives the running :class:`Runtime` (ports, mode) once serving.
     """
     mode = check_slack_settings(settings)
-    services = build_services(settings, serving=True)
+    services = _services_once_the_store_opens(settings, stop)
+    if services is None:
+        return  # stopped while waiting
     try:
         client = web_client(settings)
         try:
@@ -135,6 +137,43 @@ def serve(
 
 
 DRAIN_SECONDS = 1.5  # answers in flight when stopping get this long to finish
+# How long a bot starting beside another process's first ingest waits for it (a first load
+# of the bench org x4, 30 M lines, takes about a minute) before it gives up.
+STORE_WAIT_SECONDS = 15 * 60
+STORE_RETRY_SECONDS = 1.0  # between attempts (each also waits the store's busy timeout)
+
+
+def _services_once_the_store_opens(
+    settings: Settings, stop: threading.Event | None
+) -> Services | None:
+    """Build the serving services, waiting while another process's first ingest holds the
+    store to itself; None if ``stop`` is set meanwhile.
+
+    A bot started, or restarted by its supervisor, while `costbot ingest` loads an empty
+    store would otherwise stop at once; the load takes minutes at most, and the store has
+    nothing to answer from before it ends. Any other store error stops start-up as before.
+    """
+    deadline = time.monotonic() + STORE_WAIT_SECONDS
+    told = 0.0
+    while True:
+        try:
+            return build_services(settings, serving=True)
+        except StoreLocked as exc:
+            now = time.monotonic()
+            if now >= deadline:
+                raise
+            if now - told >= 60:  # say so at once, then once a minute
+                log.warning(
+                    "%s; waiting for it before serving (up to %d minutes)",
+                    exc,
+                    STORE_WAIT_SECONDS // 60,
+                )
+                told = now
+        if stop is not None:
+            if stop.wait(STORE_RETRY_SECONDS):
+                return None
+        else:
+            time.sleep(STORE_RETRY_SECONDS)
 
 
 class Runtime:

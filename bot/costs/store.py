@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.costs.columns import GROUP_COLUMNS, KEY_COLUMNS
-from bot.errors import StoreError
+from bot.errors import StoreError, StoreLocked
 
 if TYPE_CHECKING:
     import numpy as np
@@ -131,7 +131,7 @@ class CostStore:
             if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
                 # A first ingest in another process holds the store to itself (see
                 # writing()); it is minutes at most, and nothing was in the store before it.
-                raise StoreError(
+                raise StoreLocked(
                     f"{self.path} is locked by another process (most likely a first ingest, "
                     "which loads an empty store with it to itself); try again when that "
                     "ingest has finished"
@@ -162,12 +162,18 @@ class CostStore:
         """
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            # The busy timeout from the first statement on (sqlite3's default is 5 s: a
+            # first PRAGMA waited that long on a store another process held).
+            conn = sqlite3.connect(
+                self.path,
+                check_same_thread=False,
+                isolation_level=None,
+                timeout=_BUSY_TIMEOUT_MS / 1000,
+            )
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute(f"PRAGMA cache_size=-{_READ_CACHE_KIB}")
             conn.execute("PRAGMA temp_store=MEMORY")
-            conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
             self._local.conn = conn
             with self._connections_lock:
                 # Threads come and go (one per HTTP request): close what dead threads held.

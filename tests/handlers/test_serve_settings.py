@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import socket
+import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from harness.slack_emulator import SlackEmulator
 
-from bot.errors import SettingsError
+import bot.costs.store as store_module
+import bot.slack_app as slack_app
+from bot.costs.store import CostStore
+from bot.errors import SettingsError, StoreLocked
 from bot.settings import Settings
 from bot.slack_app import Runtime, check_slack_settings, serve
 
@@ -121,3 +127,79 @@ def test_a_stuck_answer_does_not_hold_up_stopping(
         release.set()
     assert seen and took < 5  # drained for DRAIN_SECONDS, then abandoned
     assert seen[0].services.store.open_connections() == 0  # the store was closed
+
+
+@pytest.fixture
+def store_held_by_a_first_ingest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Path, sqlite3.Connection]]:
+    """A store another process holds to itself, as `costbot ingest` does while it loads an
+    empty store (rollback journal, exclusive lock); short timeouts so the test is quick."""
+    db = tmp_path / "costbot.db"
+    CostStore(db).close()
+    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    assert holder.execute("PRAGMA journal_mode=DELETE").fetchone() == ("delete",)
+    holder.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setattr(store_module, "_BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr(slack_app, "STORE_RETRY_SECONDS", 0.05)
+    yield db, holder
+    if holder.in_transaction:
+        holder.execute("ROLLBACK")
+    holder.close()
+
+
+def _settings(db: Path, emulator: SlackEmulator) -> Settings:
+    return Settings(
+        db_path=db,
+        slack_bot_token=emulator.bot_token,
+        slack_signing_secret="secret",
+        slack_api_url=emulator.base_url,
+        port=0,
+    )
+
+
+def test_a_bot_started_during_a_first_ingest_waits_for_it_then_serves(
+    store_held_by_a_first_ingest: tuple[Path, sqlite3.Connection],
+    slack_emulator: SlackEmulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    db, holder = store_held_by_a_first_ingest
+    released = threading.Timer(0.5, lambda: holder.execute("COMMIT"))
+    released.start()
+    stop = threading.Event()
+    served: list[Runtime] = []
+
+    def ready(runtime: Runtime) -> None:
+        served.append(runtime)
+        stop.set()
+
+    with caplog.at_level(logging.WARNING, logger="costbot"):
+        serve(_settings(db, slack_emulator), stop=stop, on_ready=ready)
+    released.join()
+    assert served, "the bot never served once the ingest had finished"
+    warned = [r.getMessage() for r in caplog.records if "waiting for it" in r.getMessage()]
+    assert len(warned) == 1  # said once, not at every attempt
+    assert "locked by another process" in warned[0]
+
+
+def test_a_bot_gives_up_on_a_store_locked_longer_than_it_waits(
+    store_held_by_a_first_ingest: tuple[Path, sqlite3.Connection],
+    slack_emulator: SlackEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    db, _ = store_held_by_a_first_ingest
+    monkeypatch.setattr(slack_app, "STORE_WAIT_SECONDS", 0.3)
+    with pytest.raises(StoreLocked, match=r"locked by another process.*try again"):
+        serve(_settings(db, slack_emulator), on_ready=lambda _: pytest.fail("served"))
+
+
+def test_a_bot_stopped_while_it_waits_for_the_store_stops_without_serving(
+    store_held_by_a_first_ingest: tuple[Path, sqlite3.Connection],
+    slack_emulator: SlackEmulator,
+) -> None:
+    db, _ = store_held_by_a_first_ingest
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    started = time.monotonic()
+    serve(_settings(db, slack_emulator), stop=stop, on_ready=lambda _: pytest.fail("served"))
+    assert time.monotonic() - started < 5
