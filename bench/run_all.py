@@ -190,13 +190,16 @@ NOTES = [
     "memory, which compiled steps do not remove; glibc arenas capped at two "
     "(MALLOC_ARENA_MAX) for two readers: no lower peak, slower; the writer holding two "
     "results of its own: 40 MB more, no faster.",
-    "What 1.5 M rows/s would take: Parquet decoding is about 0.15 s of CPU a unit (1.8 s in "
-    "all, in Arrow) and SQLite's inserts, indexes and commit about 2 s, so the per-line "
-    "conversion and roll-up (about 0.38 s a unit now, numpy and Python) would have to fall "
-    "to about 0.1 s a unit: one compiled pass from decoded columns to (charge, day) cells, "
-    "not faster steps, or a store that writes far less per charge. Both are design "
-    "decisions for the project (a native extension changes how costbot installs; a schema "
-    "change touches every query); the ratio to DuckDB (<= 0.7x) is met.",
+    "What 1.5 M rows/s would take: the median run used 9.6 s of CPU in 6.0 s, 80 % of the "
+    "two cores (reading the 12 units 6.4 s, the writer about 3.2 s). Finishing in 5.0 s "
+    "needs about 1.6 s less CPU at that use of the cores, or 0.6 s less at 90 %, which "
+    "would also need the GIL held less (py-spy --gil: 3.4 s of the 6 s) and a shorter serial "
+    "tail (the last part's write and the commit, about 0.55 s on one core). What is left of "
+    "the per-line work is a flat list of numpy steps of 2-5 % each; the compiled kernels "
+    "measured above save 0.6 s, and the whole per-line pass compiled (about 0.38 s a unit "
+    "now, holding no GIL) would be the rest. That, or a store that writes far less per "
+    "charge, are design decisions for the project (a native extension changes how costbot "
+    "installs; a schema change touches every query); the ratio to DuckDB (<= 0.7x) is met.",
     "Tried in the fourth session and dropped (alternating pairs; this machine drifts by a "
     "quarter): "
     "a reader process instead of a reader thread (fork, results pickled back: no faster, "
