@@ -100,16 +100,20 @@ def test_a_port_in_use_is_named_not_a_traceback(
             serve(settings)
 
 
+def _settings(db: Path, emulator: SlackEmulator) -> Settings:
+    return Settings(
+        db_path=db,
+        slack_bot_token=emulator.bot_token,
+        slack_signing_secret="secret",
+        slack_api_url=emulator.base_url,
+        port=0,
+    )
+
+
 def test_a_stuck_answer_does_not_hold_up_stopping(
     tmp_path: Path, slack_emulator: SlackEmulator
 ) -> None:
-    settings = Settings(
-        db_path=tmp_path / "costbot.db",
-        slack_bot_token=slack_emulator.bot_token,
-        slack_signing_secret="secret",
-        slack_api_url=slack_emulator.base_url,
-        port=0,
-    )
+    settings = _settings(tmp_path / "costbot.db", slack_emulator)
     stop, release = threading.Event(), threading.Event()
     seen: list[Runtime] = []
     asked: list[float] = []
@@ -146,16 +150,6 @@ def store_held_by_a_first_ingest(
     if holder.in_transaction:
         holder.execute("ROLLBACK")
     holder.close()
-
-
-def _settings(db: Path, emulator: SlackEmulator) -> Settings:
-    return Settings(
-        db_path=db,
-        slack_bot_token=emulator.bot_token,
-        slack_signing_secret="secret",
-        slack_api_url=emulator.base_url,
-        port=0,
-    )
 
 
 def test_a_bot_started_during_a_first_ingest_waits_for_it_then_serves(
